@@ -1,0 +1,80 @@
+package device
+
+// Buffer is a backend's handle to a block of device memory holding Len
+// elements of one dtype. Its contents are reachable only through the
+// backend that made it.
+type Buffer interface {
+	DType() DType
+	Len() int
+}
+
+// View is a strided window onto a buffer: the operand type of every
+// backend operation.
+type View struct {
+	Buf Buffer
+	Layout
+}
+
+// Backend is the set of primitives a device implements. Every tensor
+// operation in nabla is built from these.
+//
+// Conventions shared by all operations:
+//   - The destination view comes first. Unless an operation says otherwise
+//     every operand has the destination's shape; broadcasting is expressed
+//     by zero strides, prepared by the caller.
+//   - Views may be non-contiguous; destinations never overlap their sources
+//     except when they are exactly equal (in-place elementwise updates).
+//   - Dtypes are checked by the caller; a backend may return an error for a
+//     combination it does not implement.
+//   - Operations may run asynchronously; Synchronize, and copies to the
+//     host, wait for everything queued before them.
+type Backend interface {
+	// Device is the device this backend runs on.
+	Device() Device
+
+	// Alloc returns a buffer of n elements; its contents are unspecified.
+	Alloc(dt DType, n int) (Buffer, error)
+	// Upload copies a host slice ([]float32, []float64, []int64, []bool or
+	// []uint8, matching dst's dtype and length) into dst.
+	Upload(dst Buffer, src any) error
+	// Download copies src into a host slice of matching type and length.
+	Download(dst any, src Buffer) error
+	// Synchronize waits until all queued work on the device has finished.
+	Synchronize() error
+
+	// Fill sets every element of dst to v (converted to dst's dtype).
+	Fill(dst View, v float64) error
+	// Copy copies src into dst elementwise, converting the dtype if they
+	// differ (float to integer truncates toward zero; nonzero to Bool is true).
+	Copy(dst, src View) error
+	// Unary applies op elementwise; alpha and beta are the op's scalar
+	// parameters (see UnaryOp).
+	Unary(op UnaryOp, dst, src View, alpha, beta float64) error
+	// Binary applies op elementwise to a and b. Comparison ops write a Bool
+	// destination; the others write the operands' dtype.
+	Binary(op BinaryOp, dst, a, b View) error
+	// Where sets dst = cond ? a : b elementwise; cond is Bool.
+	Where(dst, cond, a, b View) error
+	// Reduce reduces the last n dimensions of src into dst, whose shape is
+	// src's shape without those dimensions. ArgMax and ArgMin write Int64
+	// indices into the flattened reduced block.
+	Reduce(op ReduceOp, dst, src View, n int) error
+	// Softmax writes the softmax (or, with log, the log-softmax) of src
+	// along its last dimension into dst.
+	Softmax(dst, src View, log bool) error
+	// MatMul computes dst[b] = a[b] · b[b] for 3-D views of shapes
+	// [B, M, K], [B, K, N] and [B, M, N]; any of the strides may be
+	// non-unit, so transposed and batch-broadcast operands need no copy.
+	MatMul(dst, a, b View) error
+	// Gather sets dst[i] = src[i with dimension dim replaced by idx[i]];
+	// dst and idx (Int64) have one shape, src differs from it only in dim.
+	Gather(dst, src, idx View, dim int) error
+	// ScatterAdd adds src[i] into dst[i with dimension dim replaced by
+	// idx[i]]; src and idx (Int64) have one shape. Duplicate indices
+	// accumulate.
+	ScatterAdd(dst, src, idx View, dim int) error
+	// Random fills dst from the counter-based Philox4x32-10 generator:
+	// element k (in row-major order of dst) uses counter offset+k under key
+	// seed, so a stream is reproducible on every backend.
+	Random(dst View, dist Distribution, seed, offset uint64, a, b float64) error
+}

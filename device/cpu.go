@@ -1,0 +1,162 @@
+package device
+
+import (
+	"errors"
+	"fmt"
+)
+
+// cpuBuffer is host memory: data holds a []float32, []float64, []int64,
+// []bool or []uint8 according to dt.
+type cpuBuffer struct {
+	dt   DType
+	data any
+}
+
+func (b *cpuBuffer) DType() DType { return b.dt }
+
+func (b *cpuBuffer) Len() int {
+	switch s := b.data.(type) {
+	case []float32:
+		return len(s)
+	case []float64:
+		return len(s)
+	case []int64:
+		return len(s)
+	case []bool:
+		return len(s)
+	case []uint8:
+		return len(s)
+	}
+	return 0
+}
+
+// cpu is the pure-Go backend. It is stateless: every call works on the
+// caller's goroutine, spreading large operations over GOMAXPROCS goroutines.
+type cpu struct{}
+
+func newCPU() *cpu { return &cpu{} }
+
+func (c *cpu) Device() Device { return CPU() }
+
+// maxElements bounds a single allocation so that a corrupt shape fails
+// cleanly instead of exhausting memory (2^40 elements is far beyond any
+// real tensor on this class of machine).
+const maxElements = 1 << 40
+
+func (c *cpu) Alloc(dt DType, n int) (Buffer, error) {
+	if n < 0 || n > maxElements {
+		return nil, fmt.Errorf("device: cpu: cannot allocate %d elements of %v", n, dt)
+	}
+	var data any
+	switch dt {
+	case Float32:
+		data = make([]float32, n)
+	case Float64:
+		data = make([]float64, n)
+	case Int64:
+		data = make([]int64, n)
+	case Bool:
+		data = make([]bool, n)
+	case Uint8:
+		data = make([]uint8, n)
+	default:
+		return nil, fmt.Errorf("device: cpu: unknown dtype %v", dt)
+	}
+	return &cpuBuffer{dt: dt, data: data}, nil
+}
+
+// HostData returns the Go slice behind a CPU buffer, or nil for buffers of
+// other backends. It lets host-side code (tensor printing, file writers)
+// read CPU memory without a copy.
+func HostData(b Buffer) any {
+	if cb, ok := b.(*cpuBuffer); ok {
+		return cb.data
+	}
+	return nil
+}
+
+// WrapHost makes a CPU buffer that uses the slice data ([]float32,
+// []float64, []int64, []bool or []uint8) without copying it.
+func WrapHost(data any) (Buffer, error) {
+	switch data.(type) {
+	case []float32:
+		return &cpuBuffer{Float32, data}, nil
+	case []float64:
+		return &cpuBuffer{Float64, data}, nil
+	case []int64:
+		return &cpuBuffer{Int64, data}, nil
+	case []bool:
+		return &cpuBuffer{Bool, data}, nil
+	case []uint8:
+		return &cpuBuffer{Uint8, data}, nil
+	}
+	return nil, fmt.Errorf("device: cannot wrap %T as a buffer", data)
+}
+
+var errHostMismatch = errors.New("device: host slice does not match the buffer's dtype and length")
+
+func (c *cpu) Upload(dst Buffer, src any) error { return hostCopy(dst, src, true) }
+
+func (c *cpu) Download(dst any, src Buffer) error { return hostCopy(src, dst, false) }
+
+func hostCopy(buf Buffer, host any, upload bool) error {
+	cb, ok := buf.(*cpuBuffer)
+	if !ok {
+		return fmt.Errorf("device: cpu: buffer %T is not CPU memory", buf)
+	}
+	var n int
+	switch h := host.(type) {
+	case []float32:
+		n = copyChecked(cb.data, h, upload)
+	case []float64:
+		n = copyChecked(cb.data, h, upload)
+	case []int64:
+		n = copyChecked(cb.data, h, upload)
+	case []bool:
+		n = copyChecked(cb.data, h, upload)
+	case []uint8:
+		n = copyChecked(cb.data, h, upload)
+	default:
+		n = -1
+	}
+	if n < 0 {
+		return fmt.Errorf("%w (%v[%d] vs %T)", errHostMismatch, cb.dt, cb.Len(), host)
+	}
+	return nil
+}
+
+func copyChecked[T any](data any, host []T, upload bool) int {
+	d, ok := data.([]T)
+	if !ok || len(d) != len(host) {
+		return -1
+	}
+	if upload {
+		return copy(d, host)
+	}
+	return copy(host, d)
+}
+
+func (c *cpu) Synchronize() error { return nil }
+
+// slice returns the typed slice of a CPU view, or an error naming op when
+// the buffer belongs to another backend or has another dtype.
+func slice[T any](op string, v View) ([]T, error) {
+	cb, ok := v.Buf.(*cpuBuffer)
+	if !ok {
+		return nil, fmt.Errorf("device: cpu: %s: buffer %T is not CPU memory", op, v.Buf)
+	}
+	s, ok := cb.data.([]T)
+	if !ok {
+		var zero T
+		return nil, fmt.Errorf("device: cpu: %s: buffer holds %v, kernel wants %T", op, cb.dt, zero)
+	}
+	if v.Numel() > 0 && v.Offset+v.Span() > len(s) {
+		return nil, fmt.Errorf("device: cpu: %s: view (offset %d, shape %v, strides %v) overruns a buffer of %d elements",
+			op, v.Offset, v.Shape, v.Strides, len(s))
+	}
+	return s, nil
+}
+
+func unsupported(op string, dt DType) error {
+	return fmt.Errorf("device: cpu: %s is not implemented for %v", op, dt)
+}

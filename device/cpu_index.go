@@ -1,0 +1,164 @@
+package device
+
+import "fmt"
+
+// indexPlan walks the positions of a shape, yielding for each one the
+// offsets into three layouts (dst, src, idx) and the coordinate along dim.
+func walkIndexed(shape []int, dim int, ls [3]Layout, fn func(offs [3]int, coord int) error) error {
+	n := Numel(shape)
+	if n == 0 {
+		return nil
+	}
+	idx := make([]int, len(shape))
+	offs := [3]int{ls[0].Offset, ls[1].Offset, ls[2].Offset}
+	for k := 0; k < n; k++ {
+		if err := fn(offs, idx[dim]); err != nil {
+			return err
+		}
+		for d := len(shape) - 1; d >= 0; d-- {
+			idx[d]++
+			for j := range offs {
+				offs[j] += ls[j].Strides[d]
+			}
+			if idx[d] < shape[d] {
+				break
+			}
+			for j := range offs {
+				offs[j] -= idx[d] * ls[j].Strides[d]
+			}
+			idx[d] = 0
+		}
+	}
+	return nil
+}
+
+func (c *cpu) Gather(dst, src, idx View, dim int) error {
+	switch dst.Buf.DType() {
+	case Float32:
+		return runGather[float32](dst, src, idx, dim)
+	case Float64:
+		return runGather[float64](dst, src, idx, dim)
+	case Int64:
+		return runGather[int64](dst, src, idx, dim)
+	case Bool:
+		return runGather[bool](dst, src, idx, dim)
+	case Uint8:
+		return runGather[uint8](dst, src, idx, dim)
+	}
+	return unsupported("gather", dst.Buf.DType())
+}
+
+func (c *cpu) ScatterAdd(dst, src, idx View, dim int) error {
+	switch dst.Buf.DType() {
+	case Float32:
+		return runScatterAdd[float32](dst, src, idx, dim)
+	case Float64:
+		return runScatterAdd[float64](dst, src, idx, dim)
+	case Int64:
+		return runScatterAdd[int64](dst, src, idx, dim)
+	}
+	return unsupported("scatter_add", dst.Buf.DType())
+}
+
+func indexError(op string, i int64, dim, size int) error {
+	return fmt.Errorf("device: cpu: %s: index %d is out of range for dimension %d of size %d", op, i, dim, size)
+}
+
+func runGather[T any](dst, src, idx View, dim int) error {
+	d, err := slice[T]("gather", dst)
+	if err != nil {
+		return err
+	}
+	s, err := slice[T]("gather", src)
+	if err != nil {
+		return err
+	}
+	ix, err := slice[int64]("gather", idx)
+	if err != nil {
+		return err
+	}
+	size, stride := src.Shape[dim], src.Strides[dim]
+	// src is walked with its stride along dim zeroed; the index supplies it.
+	sl := src.Layout.Clone()
+	sl.Strides[dim] = 0
+	return walkIndexed(dst.Shape, dim, [3]Layout{dst.Layout, sl, idx.Layout}, func(o [3]int, _ int) error {
+		i := ix[o[2]]
+		if i < 0 || i >= int64(size) {
+			return indexError("gather", i, dim, size)
+		}
+		d[o[0]] = s[o[1]+int(i)*stride]
+		return nil
+	})
+}
+
+func runScatterAdd[T number](dst, src, idx View, dim int) error {
+	d, err := slice[T]("scatter_add", dst)
+	if err != nil {
+		return err
+	}
+	s, err := slice[T]("scatter_add", src)
+	if err != nil {
+		return err
+	}
+	ix, err := slice[int64]("scatter_add", idx)
+	if err != nil {
+		return err
+	}
+	size, stride := dst.Shape[dim], dst.Strides[dim]
+	dl := dst.Layout.Clone()
+	dl.Strides[dim] = 0
+	return walkIndexed(src.Shape, dim, [3]Layout{dl, src.Layout, idx.Layout}, func(o [3]int, _ int) error {
+		i := ix[o[2]]
+		if i < 0 || i >= int64(size) {
+			return indexError("scatter_add", i, dim, size)
+		}
+		d[o[0]+int(i)*stride] += s[o[1]]
+		return nil
+	})
+}
+
+func (c *cpu) Random(dst View, dist Distribution, seed, offset uint64, a, b float64) error {
+	switch dst.Buf.DType() {
+	case Float32:
+		if dist == Uniform {
+			lo, hi := float32(a), float32(b)
+			return runRandom(dst, func(k uint64) float32 { return uniformFloat32(seed, offset+k, lo, hi) })
+		}
+		return runRandom(dst, func(k uint64) float32 { return float32(randomValue(dist, seed, offset+k, a, b)) })
+	case Float64:
+		return runRandom(dst, func(k uint64) float64 { return randomValue(dist, seed, offset+k, a, b) })
+	case Int64:
+		return runRandom(dst, func(k uint64) int64 { return int64(randomValue(dist, seed, offset+k, a, b)) })
+	case Bool:
+		return runRandom(dst, func(k uint64) bool { return randomValue(dist, seed, offset+k, a, b) != 0 })
+	case Uint8:
+		return runRandom(dst, func(k uint64) uint8 { return uint8(randomValue(dist, seed, offset+k, a, b)) })
+	}
+	return unsupported("random", dst.Buf.DType())
+}
+
+func runRandom[T any](dst View, draw func(k uint64) T) error {
+	d, err := slice[T]("random", dst)
+	if err != nil {
+		return err
+	}
+	n := dst.Numel()
+	if n == 0 {
+		return nil
+	}
+	if dst.IsContiguous() {
+		parallelFor(n, grainElems/8, func(lo, hi int) {
+			out := d[dst.Offset+lo : dst.Offset+hi]
+			for i := range out {
+				out[i] = draw(uint64(lo + i))
+			}
+		})
+		return nil
+	}
+	k := uint64(0)
+	return walkIndexed(dst.Shape, 0, [3]Layout{dst.Layout, dst.Layout, dst.Layout}, func(o [3]int, _ int) error {
+		d[o[0]] = draw(k)
+		k++
+		return nil
+	})
+}

@@ -1,0 +1,50 @@
+package device
+
+import "fmt"
+
+func (c *cpu) MatMul(dst, a, b View) error {
+	if a.Rank() != 3 || b.Rank() != 3 || dst.Rank() != 3 {
+		return fmt.Errorf("device: cpu: matmul wants 3-D views, got ranks %d, %d, %d", a.Rank(), b.Rank(), dst.Rank())
+	}
+	switch dst.Buf.DType() {
+	case Float32:
+		return runMatMul[float32](dst, a, b, gemmF32)
+	case Float64:
+		return runMatMul[float64](dst, a, b, gemmF64)
+	}
+	return unsupported("matmul", dst.Buf.DType())
+}
+
+// gemmFunc computes C = A·B for an m×k matrix A with element (i, p) at
+// a[i*ars+p*acs], a k×n matrix B with (p, j) at b[p*brs+j*bcs], and an
+// m×n matrix C with (i, j) at c[i*crs+j*ccs].
+type gemmFunc[T float] func(m, n, k int, a []T, ars, acs int, b []T, brs, bcs int, c []T, crs, ccs int)
+
+func runMatMul[T float](dst, a, b View, gemm gemmFunc[T]) error {
+	d, err := slice[T]("matmul", dst)
+	if err != nil {
+		return err
+	}
+	x, err := slice[T]("matmul", a)
+	if err != nil {
+		return err
+	}
+	y, err := slice[T]("matmul", b)
+	if err != nil {
+		return err
+	}
+	batch, m, n, k := dst.Shape[0], dst.Shape[1], dst.Shape[2], a.Shape[2]
+	if a.Shape[0] != batch || b.Shape[0] != batch || a.Shape[1] != m || b.Shape[1] != k || b.Shape[2] != n {
+		return fmt.Errorf("device: cpu: matmul shapes %v · %v -> %v do not agree", a.Shape, b.Shape, dst.Shape)
+	}
+	if batch == 0 || m == 0 || n == 0 {
+		return nil
+	}
+	for i := 0; i < batch; i++ {
+		gemm(m, n, k,
+			x[a.Offset+i*a.Strides[0]:], a.Strides[1], a.Strides[2],
+			y[b.Offset+i*b.Strides[0]:], b.Strides[1], b.Strides[2],
+			d[dst.Offset+i*dst.Strides[0]:], dst.Strides[1], dst.Strides[2])
+	}
+	return nil
+}

@@ -1,0 +1,16 @@
+// Package device names the places tensors live (the CPU, CUDA GPUs) and
+// defines the Backend interface through which every tensor operation is
+// dispatched.
+//
+// A backend owns memory (opaque Buffers) and runs a small, closed set of
+// primitive operations on strided views of that memory. Elementwise
+// operations are selected by an op code rather than by a method each, so a
+// new activation function adds a constant here and a case in each backend,
+// not a method to the interface. Layouts (shape, strides, offset) travel with
+// every call, which lets a backend read transposed, broadcast and sliced
+// operands without copies.
+//
+// The pure-Go CPU backend lives in this package and is always available.
+// The CUDA backend lives in package device/cuda behind the "cuda" build tag
+// and registers itself here when linked in.
+package device

@@ -1,0 +1,3 @@
+module github.com/nabla-go/nabla
+
+go 1.26

@@ -30,20 +30,20 @@ func (b *cpuBuffer) Len() int {
 	return 0
 }
 
-// cpu is the pure-Go backend. It is stateless: every call works on the
+// host is the pure-Go CPU backend. It is stateless: every call works on the
 // caller's goroutine, spreading large operations over GOMAXPROCS goroutines.
-type cpu struct{}
+type host struct{}
 
-func newCPU() *cpu { return &cpu{} }
+func newCPU() *host { return &host{} }
 
-func (c *cpu) Device() Device { return CPU() }
+func (c *host) Device() Device { return CPU() }
 
 // maxElements bounds a single allocation so that a corrupt shape fails
 // cleanly instead of exhausting memory (2^40 elements is far beyond any
 // real tensor on this class of machine).
 const maxElements = 1 << 40
 
-func (c *cpu) Alloc(dt DType, n int) (Buffer, error) {
+func (c *host) Alloc(dt DType, n int) (Buffer, error) {
 	if n < 0 || n > maxElements {
 		return nil, fmt.Errorf("device: cpu: cannot allocate %d elements of %v", n, dt)
 	}
@@ -95,9 +95,9 @@ func WrapHost(data any) (Buffer, error) {
 
 var errHostMismatch = errors.New("device: host slice does not match the buffer's dtype and length")
 
-func (c *cpu) Upload(dst Buffer, src any) error { return hostCopy(dst, src, true) }
+func (c *host) Upload(dst Buffer, src any) error { return hostCopy(dst, src, true) }
 
-func (c *cpu) Download(dst any, src Buffer) error { return hostCopy(src, dst, false) }
+func (c *host) Download(dst any, src Buffer) error { return hostCopy(src, dst, false) }
 
 func hostCopy(buf Buffer, host any, upload bool) error {
 	cb, ok := buf.(*cpuBuffer)
@@ -136,7 +136,7 @@ func copyChecked[T any](data any, host []T, upload bool) int {
 	return copy(host, d)
 }
 
-func (c *cpu) Synchronize() error { return nil }
+func (c *host) Synchronize() error { return nil }
 
 // slice returns the typed slice of a CPU view, or an error naming op when
 // the buffer belongs to another backend or has another dtype.

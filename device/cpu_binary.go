@@ -9,7 +9,7 @@ import (
 
 var errIntDivZero = errors.New("device: cpu: integer division by zero")
 
-func (c *cpu) Binary(op BinaryOp, dst, a, b View) error {
+func (c *host) Binary(op BinaryOp, dst, a, b View) error {
 	if op >= numBinaryOps {
 		return fmt.Errorf("device: cpu: unknown binary op %d", op)
 	}
@@ -242,7 +242,7 @@ func logical(op BinaryOp) func(d, x, y []bool) {
 	}
 }
 
-func (c *cpu) Where(dst, cond, a, b View) error {
+func (c *host) Where(dst, cond, a, b View) error {
 	switch dst.Buf.DType() {
 	case Float32:
 		return runWhere[float32](dst, cond, a, b)

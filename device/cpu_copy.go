@@ -2,7 +2,7 @@ package device
 
 import "fmt"
 
-func (c *cpu) Fill(dst View, v float64) error {
+func (c *host) Fill(dst View, v float64) error {
 	switch dst.Buf.DType() {
 	case Float32:
 		return runFill(dst, float32(v))
@@ -31,7 +31,7 @@ func runFill[T any](dst View, v T) error {
 	return nil
 }
 
-func (c *cpu) Copy(dst, src View) error {
+func (c *host) Copy(dst, src View) error {
 	sd, dd := src.Buf.DType(), dst.Buf.DType()
 	if sd == dd {
 		switch dd {

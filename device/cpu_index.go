@@ -32,7 +32,7 @@ func walkIndexed(shape []int, dim int, ls [3]Layout, fn func(offs [3]int, coord 
 	return nil
 }
 
-func (c *cpu) Gather(dst, src, idx View, dim int) error {
+func (c *host) Gather(dst, src, idx View, dim int) error {
 	switch dst.Buf.DType() {
 	case Float32:
 		return runGather[float32](dst, src, idx, dim)
@@ -48,7 +48,7 @@ func (c *cpu) Gather(dst, src, idx View, dim int) error {
 	return unsupported("gather", dst.Buf.DType())
 }
 
-func (c *cpu) ScatterAdd(dst, src, idx View, dim int) error {
+func (c *host) ScatterAdd(dst, src, idx View, dim int) error {
 	switch dst.Buf.DType() {
 	case Float32:
 		return runScatterAdd[float32](dst, src, idx, dim)
@@ -117,7 +117,7 @@ func runScatterAdd[T number](dst, src, idx View, dim int) error {
 	})
 }
 
-func (c *cpu) Random(dst View, dist Distribution, seed, offset uint64, a, b float64) error {
+func (c *host) Random(dst View, dist Distribution, seed, offset uint64, a, b float64) error {
 	switch dst.Buf.DType() {
 	case Float32:
 		if dist == Uniform {

@@ -2,7 +2,7 @@ package device
 
 import "fmt"
 
-func (c *cpu) MatMul(dst, a, b View) error {
+func (c *host) MatMul(dst, a, b View) error {
 	if a.Rank() != 3 || b.Rank() != 3 || dst.Rank() != 3 {
 		return fmt.Errorf("device: cpu: matmul wants 3-D views, got ranks %d, %d, %d", a.Rank(), b.Rank(), dst.Rank())
 	}

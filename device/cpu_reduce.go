@@ -165,7 +165,7 @@ func finish(op ReduceOp, st redState) float64 {
 	return st.acc
 }
 
-func (c *cpu) Reduce(op ReduceOp, dst, src View, n int) error {
+func (c *host) Reduce(op ReduceOp, dst, src View, n int) error {
 	if op >= numReduceOps {
 		return fmt.Errorf("device: cpu: unknown reduce op %d", op)
 	}
@@ -190,7 +190,7 @@ func (c *cpu) Reduce(op ReduceOp, dst, src View, n int) error {
 
 // reduceBool counts (Sum) or finds extremes of a Bool view by converting it
 // to Uint8 first: Bool reductions are rare and small.
-func (c *cpu) reduceBool(op ReduceOp, dst, src View, n int) error {
+func (c *host) reduceBool(op ReduceOp, dst, src View, n int) error {
 	tmp, _ := c.Alloc(Uint8, src.Numel())
 	u8 := View{Buf: tmp, Layout: Contiguous(src.Shape...)}
 	if err := c.Copy(u8, src); err != nil {

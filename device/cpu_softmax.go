@@ -2,7 +2,7 @@ package device
 
 import "math"
 
-func (c *cpu) Softmax(dst, src View, log bool) error {
+func (c *host) Softmax(dst, src View, log bool) error {
 	switch src.Buf.DType() {
 	case Float32:
 		return runSoftmax[float32](dst, src, log)

@@ -11,7 +11,7 @@ type integer interface{ ~int64 | ~uint8 }
 
 type number interface{ float | integer }
 
-func (c *cpu) Unary(op UnaryOp, dst, src View, alpha, beta float64) error {
+func (c *host) Unary(op UnaryOp, dst, src View, alpha, beta float64) error {
 	if op >= numUnaryOps {
 		return fmt.Errorf("device: cpu: unknown unary op %d", op)
 	}

@@ -37,7 +37,9 @@ func (o Options) WithGenerator(g *Generator) Options { o.gen = g; return o }
 func (o Options) backend(op string) device.Backend { return backendOf(op, o.dev) }
 
 // Empty returns a tensor whose contents are unspecified.
-func (o Options) Empty(shape ...int) *Tensor { return empty("Empty", o.backend("Empty"), o.dtype, shape) }
+func (o Options) Empty(shape ...int) *Tensor {
+	return empty("Empty", o.backend("Empty"), o.dtype, shape)
+}
 
 // Full returns a tensor with every element set to v.
 func (o Options) Full(v float64, shape ...int) *Tensor {

@@ -144,10 +144,14 @@ func (t *Tensor) Min(dims ...int) *Tensor { return t.Reduce(device.Min, false, d
 func (t *Tensor) MinKeepDim(dims ...int) *Tensor { return t.Reduce(device.Min, true, dims...) }
 
 // ArgMax returns the Int64 index of the first maximum along dim.
-func (t *Tensor) ArgMax(dim int) *Tensor { return t.Reduce(device.ArgMax, false, t.normDim("ArgMax", dim)) }
+func (t *Tensor) ArgMax(dim int) *Tensor {
+	return t.Reduce(device.ArgMax, false, t.normDim("ArgMax", dim))
+}
 
 // ArgMin returns the Int64 index of the first minimum along dim.
-func (t *Tensor) ArgMin(dim int) *Tensor { return t.Reduce(device.ArgMin, false, t.normDim("ArgMin", dim)) }
+func (t *Tensor) ArgMin(dim int) *Tensor {
+	return t.Reduce(device.ArgMin, false, t.normDim("ArgMin", dim))
+}
 
 // LogSumExp returns log Σ e^t over dims, computed stably.
 func (t *Tensor) LogSumExp(dims ...int) *Tensor { return t.Reduce(device.LogSumExp, false, dims...) }

@@ -123,7 +123,7 @@ func softplusRule(a *tensor.Tensor) rule {
 
 func geluRule(a *tensor.Tensor) rule {
 	return func(g *tensor.Tensor) []*tensor.Tensor {
-		cdf := a.Mul(1 / math.Sqrt2).Erf().Affine(0.5, 0.5)
+		cdf := a.Mul(1/math.Sqrt2).Erf().Affine(0.5, 0.5)
 		pdf := a.Square().Mul(-0.5).Exp().Mul(1 / math.Sqrt(2*math.Pi))
 		return one(g.Mul(cdf.Add(a.Mul(pdf))))
 	}

@@ -18,6 +18,9 @@ func (c *host) Unary(op UnaryOp, dst, src View, alpha, beta float64) error {
 	name := "unary " + op.String()
 	switch dst.Buf.DType() {
 	case Float32:
+		if k := float32Unary(op); k != nil {
+			return runUnary(name, dst, src, k)
+		}
 		return runUnary(name, dst, src, floatUnary[float32](op, alpha, beta))
 	case Float64:
 		return runUnary(name, dst, src, floatUnary[float64](op, alpha, beta))
@@ -114,10 +117,13 @@ func floatUnary[T float](op UnaryOp, alpha, beta float64) func(d, s []T) {
 		return apply(math.Tanh)
 	case Relu:
 		return func(d, s []T) {
+			s = s[:len(d)]
 			for i, x := range s {
-				if x > 0 {
-					d[i] = x
-				} else {
+				// x > 0 keeps NaN out: PyTorch's relu maps NaN to NaN, and
+				// so does this, because the comparison is false only for
+				// x <= 0 and NaN is handled by the select below.
+				d[i] = x
+				if x <= 0 {
 					d[i] = 0
 				}
 			}

@@ -229,6 +229,9 @@ func runReduce[T number](name string, op ReduceOp, dst, src View, n int) error {
 	}
 
 	results := make([]float64, rows)
+	if columnReducible(op) && cols > 0 && reduceColumns(op, s, src, n, results) {
+		return storeResults(name, dst, results)
+	}
 	rowBase := func(i int) int {
 		off := outer.Offset
 		for d := r - 1; d >= 0; d-- {

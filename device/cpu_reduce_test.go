@@ -1,0 +1,86 @@
+package device
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// naiveReduce reduces the trailing n dims of a view element by element.
+func naiveReduce(op ReduceOp, data []float64, v View, n int) []float64 {
+	r := v.Rank() - n
+	outer := Layout{Shape: v.Shape[:r], Strides: v.Strides[:r], Offset: v.Offset}
+	inner := Layout{Shape: v.Shape[r:], Strides: v.Strides[r:]}
+	var out []float64
+	walkOffsets(outer, func(base int) {
+		var vals []float64
+		walkOffsets(inner, func(off int) { vals = append(vals, data[base+off]) })
+		st := initState(op)
+		for i, x := range vals {
+			st = combine(op, st, redState{n: 1, acc: x, idx: i})
+		}
+		out = append(out, finish(op, st))
+	})
+	return out
+}
+
+func TestReduceLayouts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	be := cpuBackend
+	cases := []struct {
+		name  string
+		shape []int
+		perm  []int // permutation applied to a contiguous buffer
+		n     int
+	}{
+		{"rows", []int{5, 300}, []int{0, 1}, 1},
+		{"columns", []int{300, 40}, []int{1, 0}, 1},
+		{"batchnorm2d", []int{4, 3, 5, 6}, []int{1, 0, 2, 3}, 3},
+		{"middle", []int{3, 50, 20}, []int{0, 2, 1}, 1},
+		{"all", []int{6, 7}, []int{0, 1}, 2},
+		{"long single row", []int{1, 200000}, []int{0, 1}, 1},
+		{"outer columns", []int{2, 64, 33}, []int{0, 2, 1}, 1},
+	}
+	for _, tc := range cases {
+		for _, op := range []ReduceOp{Sum, Mean, Max, Min, ArgMax, ArgMin, Var, LogSumExp, Prod} {
+			t.Run(tc.name+"/"+op.String(), func(t *testing.T) {
+				numel := Numel(tc.shape)
+				data := make([]float64, numel)
+				for i := range data {
+					data[i] = rng.NormFloat64()
+					if op == Prod {
+						data[i] = 1 + 0.001*data[i]
+					}
+				}
+				buf, _ := WrapHost(data)
+				base := Contiguous(tc.shape...)
+				v := View{Buf: buf, Layout: Layout{Offset: 0}}
+				for _, p := range tc.perm {
+					v.Shape = append(v.Shape, base.Shape[p])
+					v.Strides = append(v.Strides, base.Strides[p])
+				}
+				want := naiveReduce(op, data, v, tc.n)
+				outDT := Float64
+				if op == ArgMax || op == ArgMin {
+					outDT = Int64
+				}
+				dst, _ := be.Alloc(outDT, len(want))
+				dv := View{Buf: dst, Layout: Contiguous(v.Shape[:v.Rank()-tc.n]...)}
+				require.NoError(t, be.Reduce(op, dv, v, tc.n))
+				var got []float64
+				if outDT == Int64 {
+					for _, x := range HostData(dst).([]int64) {
+						got = append(got, float64(x))
+					}
+				} else {
+					got = HostData(dst).([]float64)
+				}
+				for i := range want {
+					require.InDelta(t, want[i], got[i], 1e-9*math.Max(1, math.Abs(want[i])), "output %d", i)
+				}
+			})
+		}
+	}
+}

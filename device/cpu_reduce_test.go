@@ -84,3 +84,38 @@ func TestReduceLayouts(t *testing.T) {
 		}
 	}
 }
+
+func TestSoftmaxLayouts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, log := range []bool{false, true} {
+		for _, transposed := range []bool{false, true} {
+			rows, cols := 7, 300
+			data := make([]float32, rows*cols)
+			for i := range data {
+				data[i] = float32(rng.NormFloat64() * 10)
+			}
+			data[5] = 1000 // stability: a huge logit must not overflow
+			buf, _ := WrapHost(data)
+			src := View{Buf: buf, Layout: Contiguous(rows, cols)}
+			if transposed {
+				src.Layout = Layout{Shape: []int{cols, rows}, Strides: []int{1, cols}}
+			}
+			out, _ := cpuBackend.Alloc(Float32, rows*cols)
+			dst := View{Buf: out, Layout: Contiguous(src.Shape...)}
+			require.NoError(t, cpuBackend.Softmax(dst, src, log))
+			got := HostData(out).([]float32)
+			r, c := src.Shape[0], src.Shape[1]
+			for i := 0; i < r; i++ {
+				row := make([]float64, c)
+				for j := range row {
+					row[j] = float64(data[src.Offset+i*src.Strides[0]+j*src.Strides[1]])
+				}
+				want := make([]float64, c)
+				softmaxRow(want, row, log)
+				for j := range row {
+					require.InDelta(t, want[j], float64(got[i*c+j]), 1e-5*max(1, math.Abs(want[j])), "row %d col %d", i, j)
+				}
+			}
+		}
+	}
+}

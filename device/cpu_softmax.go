@@ -5,14 +5,17 @@ import "math"
 func (c *host) Softmax(dst, src View, log bool) error {
 	switch src.Buf.DType() {
 	case Float32:
-		return runSoftmax[float32](dst, src, log)
+		return runSoftmax(dst, src, log, softmaxRowF32)
 	case Float64:
-		return runSoftmax[float64](dst, src, log)
+		return runSoftmax(dst, src, log, softmaxRow[float64])
 	}
 	return unsupported("softmax", src.Buf.DType())
 }
 
-func runSoftmax[T float](dst, src View, log bool) error {
+// runSoftmax applies row (softmax of one contiguous row into another) to
+// every row of src's last dimension, gathering strided rows into a
+// scratch buffer first.
+func runSoftmax[T float](dst, src View, log bool, row func(d, s []T, log bool)) error {
 	d, err := slice[T]("softmax", dst)
 	if err != nil {
 		return err
@@ -21,19 +24,23 @@ func runSoftmax[T float](dst, src View, log bool) error {
 	if err != nil {
 		return err
 	}
-	r := src.Rank()
-	if r == 0 {
-		return runSoftmax[T](View{dst.Buf, Layout{[]int{1}, []int{1}, dst.Offset}}, View{src.Buf, Layout{[]int{1}, []int{1}, src.Offset}}, log)
+	if src.Rank() == 0 {
+		row(d[dst.Offset:dst.Offset+1], s[src.Offset:src.Offset+1], log)
+		return nil
 	}
+	r := src.Rank()
 	cols := src.Shape[r-1]
 	ss, ds := src.Strides[r-1], dst.Strides[r-1]
-	rowsOf := func(l Layout) Layout {
-		return Layout{Shape: l.Shape[:r-1], Strides: l.Strides[:r-1], Offset: l.Offset}
-	}
-	so, do := rowsOf(src.Layout), rowsOf(dst.Layout)
-	rows := so.Numel()
-	parallelFor(rows, max(1, grainElems/max(cols, 1)), func(lo, hi int) {
-		buf := make([]float64, cols)
+	so := Layout{Shape: src.Shape[:r-1], Strides: src.Strides[:r-1], Offset: src.Offset}
+	do := Layout{Shape: dst.Shape[:r-1], Strides: dst.Strides[:r-1], Offset: dst.Offset}
+	parallelFor(so.Numel(), max(1, grainElems/max(cols, 1)), func(lo, hi int) {
+		var inBuf, outBuf []T
+		if ss != 1 {
+			inBuf = make([]T, cols)
+		}
+		if ds != 1 {
+			outBuf = make([]T, cols)
+		}
 		for i := lo; i < hi; i++ {
 			sOff, dOff := so.Offset, do.Offset
 			rem := i
@@ -43,31 +50,73 @@ func runSoftmax[T float](dst, src View, log bool) error {
 				sOff += j * so.Strides[k]
 				dOff += j * do.Strides[k]
 			}
-			m := math.Inf(-1)
-			for j := range buf {
-				buf[j] = float64(s[sOff+j*ss])
-				m = max(m, buf[j])
+			in := loadRow(s, sOff, cols, ss, inBuf)
+			out := outBuf
+			if ds == 1 {
+				out = d[dOff : dOff+cols]
 			}
-			var sum float64
-			for j, v := range buf {
-				e := math.Exp(v - m)
-				sum += e
-				if !log {
-					buf[j] = e
-				}
-			}
-			if log {
-				lse := m + math.Log(sum)
-				for j, v := range buf {
-					d[dOff+j*ds] = T(v - lse)
-				}
-			} else {
-				inv := 1 / sum
-				for j, v := range buf {
-					d[dOff+j*ds] = T(v * inv)
-				}
-			}
+			row(out, in, log)
+			storeRow(d, dOff, ds, out)
 		}
 	})
 	return nil
+}
+
+// softmaxRow is the generic row kernel: subtract the maximum, exponentiate,
+// normalise (or, for log-softmax, subtract the log of the sum).
+func softmaxRow[T float](d, s []T, log bool) {
+	m := math.Inf(-1)
+	for _, v := range s {
+		m = max(m, float64(v))
+	}
+	var sum float64
+	for _, v := range s {
+		sum += math.Exp(float64(v) - m)
+	}
+	if log {
+		lse := m + math.Log(sum)
+		for j, v := range s {
+			d[j] = T(float64(v) - lse)
+		}
+		return
+	}
+	inv := 1 / sum
+	for j, v := range s {
+		d[j] = T(math.Exp(float64(v)-m) * inv)
+	}
+}
+
+// softmaxRowF32 is softmaxRow with float32 exponentials; the sum is
+// accumulated in float64.
+func softmaxRowF32(d, s []float32, log bool) {
+	m := float32(math.Inf(-1))
+	for _, v := range s {
+		if v > m || v != v {
+			m = v
+		}
+	}
+	if m != m || math.IsInf(float64(m), 0) {
+		softmaxRow(d, s, log) // NaN or infinite rows: let float64 math decide
+		return
+	}
+	var sum float64
+	if log {
+		for _, v := range s {
+			sum += float64(expf(v - m))
+		}
+		lse := m + float32(math.Log(sum))
+		for j, v := range s {
+			d[j] = v - lse
+		}
+		return
+	}
+	for j, v := range s {
+		e := expf(v - m)
+		d[j] = e
+		sum += float64(e)
+	}
+	inv := float32(1 / sum)
+	for j := range d {
+		d[j] *= inv
+	}
 }

@@ -1,0 +1,88 @@
+package device
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+
+	"golang.org/x/sys/cpu"
+)
+
+// Info describes a device for people: what `nabla devices` prints.
+type Info struct {
+	Device Device
+	Name   string
+	// MemoryBytes is the device's total memory (0 when unknown).
+	MemoryBytes uint64
+	// ComputeCapability is "major.minor" for CUDA devices, "" for the CPU.
+	ComputeCapability string
+	// Cores is the number of CPU threads Go schedules onto, or the number
+	// of streaming multiprocessors of a GPU.
+	Cores int
+	// Features lists CPU SIMD extensions the kernels can use.
+	Features []string
+}
+
+// Describer is implemented by backends that can describe their device.
+type Describer interface {
+	Describe() (Info, error)
+}
+
+// Describe returns the Info of d.
+func Describe(d Device) (Info, error) {
+	be, err := Get(d)
+	if err != nil {
+		return Info{}, err
+	}
+	desc, ok := be.(Describer)
+	if !ok {
+		return Info{Device: d, Name: d.String()}, nil
+	}
+	return desc.Describe()
+}
+
+// Describe reports the CPU's core count and the SIMD extensions present.
+func (c *host) Describe() (Info, error) {
+	var feats []string
+	for _, f := range []struct {
+		name string
+		has  bool
+	}{
+		{"sse4.2", cpu.X86.HasSSE42}, {"avx", cpu.X86.HasAVX}, {"avx2", cpu.X86.HasAVX2},
+		{"fma", cpu.X86.HasFMA}, {"avx512f", cpu.X86.HasAVX512F}, {"avx512bw", cpu.X86.HasAVX512BW},
+		{"avx512vl", cpu.X86.HasAVX512VL}, {"asimd", cpu.ARM64.HasASIMD},
+	} {
+		if f.has {
+			feats = append(feats, f.name)
+		}
+	}
+	return Info{
+		Device:   CPU(),
+		Name:     fmt.Sprintf("%s/%s CPU", runtime.GOOS, runtime.GOARCH),
+		Cores:    runtime.GOMAXPROCS(0),
+		Features: feats,
+	}, nil
+}
+
+// String formats the Info on one line.
+func (i Info) String() string {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%-8s %s", i.Device, i.Name)
+	if i.ComputeCapability != "" {
+		fmt.Fprintf(&sb, ", compute capability %s", i.ComputeCapability)
+	}
+	if i.MemoryBytes > 0 {
+		fmt.Fprintf(&sb, ", %.1f GiB", float64(i.MemoryBytes)/(1<<30))
+	}
+	if i.Cores > 0 {
+		unit := "cores"
+		if i.Device.Kind == KindCUDA {
+			unit = "SMs"
+		}
+		fmt.Fprintf(&sb, ", %d %s", i.Cores, unit)
+	}
+	if len(i.Features) > 0 {
+		fmt.Fprintf(&sb, ", SIMD: %s", strings.Join(i.Features, " "))
+	}
+	return sb.String()
+}

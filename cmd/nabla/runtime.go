@@ -1,0 +1,5 @@
+package main
+
+import "runtime"
+
+func runtimeThreads() int { return runtime.GOMAXPROCS(0) }

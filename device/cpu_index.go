@@ -78,6 +78,9 @@ func runGather[T any](dst, src, idx View, dim int) error {
 		return err
 	}
 	size, stride := src.Shape[dim], src.Strides[dim]
+	if gatherBlocks(d, dst, s, src, ix, idx, dim) {
+		return checkIndexError(ix, idx, dim, size, "gather")
+	}
 	// src is walked with its stride along dim zeroed; the index supplies it.
 	sl := src.Layout.Clone()
 	sl.Strides[dim] = 0
@@ -161,4 +164,73 @@ func runRandom[T any](dst View, draw func(k uint64) T) error {
 		k++
 		return nil
 	})
+}
+
+// gatherBlocks is Gather's fast path for IndexSelect-shaped indices, whose
+// value does not change along the dimensions after dim: each index then
+// selects a whole block (the trailing dimensions), copied at once instead
+// of element by element. It reports false when the layout does not fit.
+// Out-of-range indices are skipped here and reported by the caller.
+func gatherBlocks[T any](d []T, dst View, s []T, src View, ix []int64, idx View, dim int) bool {
+	r := dst.Rank()
+	for k := dim + 1; k < r; k++ {
+		if idx.Strides[k] != 0 {
+			return false
+		}
+	}
+	inner := Layout{Shape: dst.Shape[dim+1:], Strides: dst.Strides[dim+1:]}
+	srcInner := Layout{Shape: src.Shape[dim+1:], Strides: src.Strides[dim+1:]}
+	blockLen := inner.Numel()
+	if blockLen < 8 {
+		return false
+	}
+	contiguous := inner.IsContiguous() && srcInner.IsContiguous()
+	outer := Layout{Shape: dst.Shape[:dim+1], Strides: dst.Strides[:dim+1], Offset: dst.Offset}
+	// Walk src with dst's outer shape (they differ along dim) and with a
+	// zero stride along dim: the index supplies that coordinate.
+	srcOuter := Layout{Shape: outer.Shape, Strides: append([]int(nil), src.Strides[:dim+1]...), Offset: src.Offset}
+	srcOuter.Strides[dim] = 0
+	idxOuter := Layout{Shape: idx.Shape[:dim+1], Strides: idx.Strides[:dim+1], Offset: idx.Offset}
+	n := outer.Numel()
+	size, stride := src.Shape[dim], src.Strides[dim]
+	parallelFor(n, max(1, grainElems/blockLen), func(lo, hi int) {
+		for k := lo; k < hi; k++ {
+			dOff, sOff, iOff := offsetOf(outer, k), offsetOf(srcOuter, k), offsetOf(idxOuter, k)
+			i := ix[iOff]
+			if i < 0 || i >= int64(size) {
+				continue
+			}
+			sOff += int(i) * stride
+			if contiguous {
+				copy(d[dOff:dOff+blockLen], s[sOff:sOff+blockLen])
+				continue
+			}
+			dl, sl := inner, srcInner
+			dl.Offset, sl.Offset = dOff, sOff
+			map1(d, dl, s, sl, func(a, b []T) { copy(a, b) })
+		}
+	})
+	return true
+}
+
+// offsetOf returns the buffer offset of the k-th element (row-major) of l.
+func offsetOf(l Layout, k int) int {
+	off := l.Offset
+	for d := len(l.Shape) - 1; d >= 0; d-- {
+		off += (k % l.Shape[d]) * l.Strides[d]
+		k /= l.Shape[d]
+	}
+	return off
+}
+
+// checkIndexError scans the indices for one out of range, for the fast
+// paths that skip them.
+func checkIndexError(ix []int64, idx View, dim, size int, op string) error {
+	var bad error
+	walkOffsets(idx.Layout, func(off int) {
+		if i := ix[off]; bad == nil && (i < 0 || i >= int64(size)) {
+			bad = indexError(op, i, dim, size)
+		}
+	})
+	return bad
 }

@@ -205,6 +205,12 @@ func floatUnary[T float](op UnaryOp, alpha, beta float64) func(d, s []T) {
 				d[i] = a / x
 			}
 		}
+	case DivScalar:
+		return func(d, s []T) {
+			for i, x := range s {
+				d[i] = x / a
+			}
+		}
 	case Floor:
 		return apply(math.Floor)
 	case Ceil:

@@ -32,6 +32,7 @@ const (
 	Affine                    // x*alpha + beta
 	RSubScalar                // alpha - x
 	RDivScalar                // float: alpha / x
+	DivScalar                 // float: x / alpha (a true division, bit-identical to PyTorch's x / alpha)
 	Floor                     // float
 	Ceil                      // float
 	Round                     // float: half to even, as PyTorch
@@ -46,7 +47,7 @@ const (
 var unaryNames = [...]string{"neg", "abs", "sign", "square", "exp", "log", "sqrt", "rsqrt",
 	"reciprocal", "sin", "cos", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus",
 	"step", "threshold", "clamp", "pow_scalar", "add_scalar", "mul_scalar", "affine",
-	"rsub_scalar", "rdiv_scalar", "floor", "ceil", "round", "log1p", "expm1", "gelu", "erf", "not"}
+	"rsub_scalar", "rdiv_scalar", "div_scalar", "floor", "ceil", "round", "log1p", "expm1", "gelu", "erf", "not"}
 
 // String is the op's kernel name, as used in CUDA kernel symbols.
 func (op UnaryOp) String() string {

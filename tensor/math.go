@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"math"
+	"reflect"
 
 	"github.com/nabla-go/nabla/device"
 )
@@ -21,10 +22,12 @@ func (t *Tensor) operand(op string, other any) *Tensor {
 	if !ok {
 		fail(op, ErrArgument, "operand of type %T is neither a *Tensor nor a Go number", other)
 	}
+	checkScalar(op, t.DType(), f)
 	return t.scalarLike(op, f, t.DType())
 }
 
-// number converts a Go numeric value to float64.
+// number converts a Go numeric value (any integer, float or bool type,
+// including named types such as `type Celsius float64`) to float64.
 func number(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
@@ -35,19 +38,63 @@ func number(v any) (float64, bool) {
 		return float64(x), true
 	case int64:
 		return float64(x), true
-	case int32:
-		return float64(x), true
-	case uint8:
-		return float64(x), true
-	case uint:
-		return float64(x), true
 	case bool:
 		if x {
 			return 1, true
 		}
 		return 0, true
+	case nil:
+		return 0, false
+	}
+	r := reflect.ValueOf(v)
+	switch r.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return float64(r.Int()), true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return float64(r.Uint()), true
+	case reflect.Float32, reflect.Float64:
+		return r.Float(), true
+	case reflect.Bool:
+		if r.Bool() {
+			return 1, true
+		}
+		return 0, true
 	}
 	return 0, false
+}
+
+// checkScalar panics with ErrDType when the Go number v cannot be held
+// exactly by dtype dt: a fraction, NaN or infinity for an integer dtype,
+// or a value outside 0..255 for Uint8. Mixing dtypes is an error, not a
+// silent truncation.
+func checkScalar(op string, dt DType, v float64) {
+	var ok bool
+	switch dt {
+	case Int64:
+		ok = v == math.Trunc(v) && v >= -(1<<63) && v < 1<<63
+	case Uint8:
+		ok = v == math.Trunc(v) && v >= 0 && v <= math.MaxUint8
+	default:
+		return
+	}
+	if !ok {
+		fail(op, ErrDType, "the scalar %v cannot be represented as %v; convert the tensor with .As(tensor.Float32) first", v, dt)
+	}
+}
+
+// scalarFast reports whether other is a Go number that the unary scalar
+// kernels (AddScalar, MulScalar, ...) can apply to t directly, and its
+// value. It panics when the number does not fit t's dtype.
+func (t *Tensor) scalarFast(op string, other any) (float64, bool) {
+	s, ok := scalarOf(other)
+	if !ok {
+		return 0, false
+	}
+	dt := t.DType()
+	checkScalar(op, dt, s)
+	// Uint8 goes through the binary kernels: a negated scalar (Sub) would
+	// not be representable.
+	return s, dt.IsFloat() || dt == Int64
 }
 
 // binary runs an elementwise binary op with broadcasting.
@@ -101,7 +148,7 @@ func scalarOf(other any) (float64, bool) {
 
 // Add returns t + other. other is a *Tensor (broadcast with t) or a Go number.
 func (t *Tensor) Add(other any) *Tensor {
-	if s, ok := scalarOf(other); ok && t.DType() != Bool {
+	if s, ok := t.scalarFast("Add", other); ok {
 		return t.unary("Add", device.AddScalar, s, 0)
 	}
 	return t.binary("Add", device.Add, other)
@@ -109,7 +156,7 @@ func (t *Tensor) Add(other any) *Tensor {
 
 // Sub returns t - other.
 func (t *Tensor) Sub(other any) *Tensor {
-	if s, ok := scalarOf(other); ok && t.DType() != Bool {
+	if s, ok := t.scalarFast("Sub", other); ok && s != -(1<<63) {
 		return t.unary("Sub", device.AddScalar, -s, 0)
 	}
 	return t.binary("Sub", device.Sub, other)
@@ -117,7 +164,7 @@ func (t *Tensor) Sub(other any) *Tensor {
 
 // Mul returns t * other, elementwise.
 func (t *Tensor) Mul(other any) *Tensor {
-	if s, ok := scalarOf(other); ok && t.DType() != Bool {
+	if s, ok := t.scalarFast("Mul", other); ok {
 		return t.unary("Mul", device.MulScalar, s, 0)
 	}
 	return t.binary("Mul", device.Mul, other)
@@ -126,10 +173,19 @@ func (t *Tensor) Mul(other any) *Tensor {
 // Div returns t / other, elementwise. Integer division truncates toward
 // zero; use As(Float32) first for true division of integers.
 func (t *Tensor) Div(other any) *Tensor {
-	if s, ok := scalarOf(other); ok && t.DType().IsFloat() {
+	if s, ok := t.scalarFast("Div", other); ok && t.DType().IsFloat() && exactReciprocal(s) {
+		// x * (1/s) equals x / s exactly when s is a power of two.
 		return t.unary("Div", device.MulScalar, 1/s, 0)
 	}
 	return t.binary("Div", device.Div, other)
+}
+
+// exactReciprocal reports whether multiplying by 1/s gives exactly the
+// same results as dividing by s in float32 and float64: s is a power of two
+// whose reciprocal is a normal float32.
+func exactReciprocal(s float64) bool {
+	frac, exp := math.Frexp(s)
+	return (frac == 0.5 || frac == -0.5) && exp > -125 && exp < 127
 }
 
 // Pow returns t raised to other, elementwise (float dtypes).
@@ -151,7 +207,7 @@ func (t *Tensor) Pow(other any) *Tensor {
 
 // RSub returns other - t.
 func (t *Tensor) RSub(other any) *Tensor {
-	if s, ok := scalarOf(other); ok && t.DType() != Bool {
+	if s, ok := t.scalarFast("RSub", other); ok {
 		return t.unary("RSub", device.RSubScalar, s, 0)
 	}
 	return t.operand("RSub", other).Sub(t)
@@ -159,7 +215,7 @@ func (t *Tensor) RSub(other any) *Tensor {
 
 // RDiv returns other / t.
 func (t *Tensor) RDiv(other any) *Tensor {
-	if s, ok := scalarOf(other); ok && t.DType().IsFloat() {
+	if s, ok := t.scalarFast("RDiv", other); ok && t.DType().IsFloat() {
 		return t.unary("RDiv", device.RDivScalar, s, 0)
 	}
 	return t.operand("RDiv", other).Div(t)
@@ -254,8 +310,26 @@ func (t *Tensor) Erf() *Tensor { return t.unary("Erf", device.Erf, 0, 0) }
 
 // Clamp limits every element to [lo, hi]; pass math.Inf for a one-sided clamp.
 func (t *Tensor) Clamp(lo, hi float64) *Tensor {
+	if math.IsNaN(lo) || math.IsNaN(hi) {
+		fail("Clamp", ErrArgument, "bounds must not be NaN, got [%v, %v]", lo, hi)
+	}
 	if lo > hi {
 		fail("Clamp", ErrArgument, "lower bound %v exceeds upper bound %v", lo, hi)
+	}
+	if dt := t.DType(); dt == Int64 || dt == Uint8 {
+		// Integer kernels convert the bounds to the element type: round
+		// them inward and keep them in range (an infinite bound would
+		// otherwise convert to an arbitrary integer). For Int64 the upper
+		// limit is the largest float64 below 2^63, 2^63-1024.
+		bottom, top := 0.0, float64(math.MaxUint8)
+		if dt == Int64 {
+			bottom, top = -(1 << 63), math.Nextafter(1<<63, 0)
+		}
+		lo, hi = min(max(math.Ceil(lo), bottom), top), max(min(math.Floor(hi), top), bottom)
+		if lo > hi {
+			// No integer lies in [lo, hi]: PyTorch's min(max(x, lo), hi) gives hi.
+			lo = hi
+		}
 	}
 	return t.unary("Clamp", device.Clamp, lo, hi)
 }
@@ -268,6 +342,8 @@ func (t *Tensor) ClampMax(hi float64) *Tensor { return t.Clamp(math.Inf(-1), hi)
 
 // Affine returns t*scale + shift in one pass.
 func (t *Tensor) Affine(scale, shift float64) *Tensor {
+	checkScalar("Affine", t.DType(), scale)
+	checkScalar("Affine", t.DType(), shift)
 	return t.unary("Affine", device.Affine, scale, shift)
 }
 
@@ -300,5 +376,6 @@ func (t *Tensor) Step() *Tensor { return t.unary("Step", device.Step, 0, 0) }
 // Threshold returns t where t > threshold and value elsewhere, as
 // torch.nn.functional.threshold.
 func (t *Tensor) Threshold(threshold, value float64) *Tensor {
+	checkScalar("Threshold", t.DType(), value)
 	return t.unary("Threshold", device.Threshold, threshold, value)
 }

@@ -1,8 +1,11 @@
 package data
 
 import (
+	"bufio"
+	"compress/gzip"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -278,4 +281,33 @@ func mnistFromIDX(images, labels *idx.File, imagesName, labelsName string, class
 		lab[i] = int64(v)
 	}
 	return newImageDataset(pix, []int{n, 1, h, w}, lab, classes), nil
+}
+
+// MNISTFromReaders reads an IDX image file and label file from readers, as
+// MNISTFromFiles does from paths; either may be gzip-compressed (recognised
+// by its magic bytes). classes names the labels, for example
+// FashionMNISTClasses[:]. It serves data embedded in a binary.
+func MNISTFromReaders(images, labels io.Reader, classes []string) (*ImageDataset, error) {
+	imf, err := readMaybeGzip(images)
+	if err != nil {
+		return nil, fmt.Errorf("data: MNIST images: %w", err)
+	}
+	lbf, err := readMaybeGzip(labels)
+	if err != nil {
+		return nil, fmt.Errorf("data: MNIST labels: %w", err)
+	}
+	return mnistFromIDX(imf, lbf, "images", "labels", classes)
+}
+
+func readMaybeGzip(r io.Reader) (*idx.File, error) {
+	br := bufio.NewReader(r)
+	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		defer zr.Close()
+		return idx.Read(zr)
+	}
+	return idx.Read(br)
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -410,4 +411,28 @@ func FuzzMNISTFromIDX(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, []int{2, imgs.Dims[1] * imgs.Dims[2]}, b[0].Shape())
 	})
+}
+
+func TestMNISTFromReadersMatchesFiles(t *testing.T) {
+	dir := DefaultFashionMNISTDir
+	imgPath, lblPath := dir+"/t10k-images-idx3-ubyte.gz", dir+"/t10k-labels-idx1-ubyte.gz"
+	if _, err := os.Stat(imgPath); err != nil {
+		t.Skip("Fashion-MNIST is not installed (Debian package dataset-fashion-mnist)")
+	}
+	img, err := os.Open(imgPath)
+	require.NoError(t, err)
+	defer img.Close()
+	lbl, err := os.Open(lblPath)
+	require.NoError(t, err)
+	defer lbl.Close()
+	fromReaders, err := MNISTFromReaders(img, lbl, FashionMNISTClasses[:])
+	require.NoError(t, err)
+	fromFiles, err := FashionMNIST(dir, false)
+	require.NoError(t, err)
+	require.Equal(t, fromFiles.Len(), fromReaders.Len())
+	require.Equal(t, fromFiles.Labels().Int64s(), fromReaders.Labels().Int64s())
+	require.Equal(t, fromFiles.Images().Uint8s(), fromReaders.Images().Uint8s())
+
+	_, err = MNISTFromReaders(strings.NewReader("junk"), strings.NewReader("junk"), nil)
+	require.Error(t, err)
 }

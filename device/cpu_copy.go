@@ -119,12 +119,14 @@ func castCopy(dst, src View) error {
 	}
 	sp := newIterSpace(dst.Shape, dst.Layout, src.Layout)
 	ds, ss := sp.innerStride(0), sp.innerStride(1)
-	sp.forRows(func(offs []int, n int) {
-		var tmp [block]float64
-		for j := 0; j < n; j += block {
-			m := min(block, n-j)
-			toF64(cs.data, offs[1]+j*ss, m, ss, tmp[:])
-			fromF64(cd.data, offs[0]+j*ds, ds, tmp[:m])
+	sp.forRows(func() func(offs []int, n int) {
+		tmp := make([]float64, block)
+		return func(offs []int, n int) {
+			for j := 0; j < n; j += block {
+				m := min(block, n-j)
+				toF64(cs.data, offs[1]+j*ss, m, ss, tmp)
+				fromF64(cd.data, offs[0]+j*ds, ds, tmp[:m])
+			}
 		}
 	})
 	return nil

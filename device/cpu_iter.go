@@ -61,12 +61,14 @@ func newIterSpace(shape []int, layouts ...Layout) iterSpace {
 func (sp iterSpace) inner() int            { return sp.shape[len(sp.shape)-1] }
 func (sp iterSpace) innerStride(k int) int { return sp.strides[k][len(sp.shape)-1] }
 
-// forRows calls fn for every row segment of the space, spread over
-// goroutines. offs holds each operand's element offset of the segment's
-// first element, n its length. A single huge row is cut into segments so
-// that a reduction-free elementwise op on one contiguous block still uses
-// every core.
-func (sp iterSpace) forRows(fn func(offs []int, n int)) {
+// forRows calls the function that newWorker returns once per goroutine
+// for every row segment that goroutine handles. offs holds each operand's
+// element offset of the segment's first element, n its length. A single
+// huge row is cut into segments so that an elementwise op on one
+// contiguous block still uses every core. Per-goroutine set-up (scratch
+// buffers) happens in newWorker, not per row, which keeps tiny operations
+// cheap.
+func (sp iterSpace) forRows(newWorker func() func(offs []int, n int)) {
 	inner := sp.inner()
 	outer := sp.shape[:len(sp.shape)-1]
 	rows := Numel(outer)
@@ -82,7 +84,12 @@ func (sp iterSpace) forRows(fn func(offs []int, n int)) {
 	units := rows * nseg
 	nops := len(sp.offsets)
 	parallelFor(units, max(1, grainElems/seg), func(lo, hi int) {
-		offs := make([]int, nops)
+		fn := newWorker()
+		var offsBuf [4]int
+		offs := offsBuf[:nops:nops]
+		if nops > len(offsBuf) {
+			offs = make([]int, nops)
+		}
 		for u := lo; u < hi; u++ {
 			row, s := u/nseg, u%nseg
 			start := s * seg
@@ -100,6 +107,15 @@ func (sp iterSpace) forRows(fn func(offs []int, n int)) {
 			fn(offs, min(seg, inner-start))
 		}
 	})
+}
+
+// scratch returns a block-sized buffer when an operand with the given
+// inner stride must be gathered (stride != 1), and nil otherwise.
+func scratch[T any](stride int) []T {
+	if stride == 1 {
+		return nil
+	}
+	return make([]T, block)
 }
 
 // loadRow returns n elements starting at off with the given stride as a
@@ -140,14 +156,15 @@ func storeRow[T any](data []T, off, stride int, src []T) {
 func map1[D, S any](dst []D, dv Layout, src []S, sv Layout, kernel func(d []D, s []S)) {
 	sp := newIterSpace(dv.Shape, dv, sv)
 	ds, ss := sp.innerStride(0), sp.innerStride(1)
-	sp.forRows(func(offs []int, n int) {
-		var td [block]D
-		var ts [block]S
-		for j := 0; j < n; j += block {
-			m := min(block, n-j)
-			d := loadRow(dst, offs[0]+j*ds, m, ds, td[:])
-			kernel(d, loadRow(src, offs[1]+j*ss, m, ss, ts[:]))
-			storeRow(dst, offs[0]+j*ds, ds, d)
+	sp.forRows(func() func(offs []int, n int) {
+		td, ts := scratch[D](ds), scratch[S](ss)
+		return func(offs []int, n int) {
+			for j := 0; j < n; j += block {
+				m := min(block, n-j)
+				d := loadRow(dst, offs[0]+j*ds, m, ds, td)
+				kernel(d, loadRow(src, offs[1]+j*ss, m, ss, ts))
+				storeRow(dst, offs[0]+j*ds, ds, d)
+			}
 		}
 	})
 }
@@ -156,15 +173,15 @@ func map1[D, S any](dst []D, dv Layout, src []S, sv Layout, kernel func(d []D, s
 func map2[D, A, B any](dst []D, dv Layout, a []A, av Layout, b []B, bv Layout, kernel func(d []D, a []A, b []B)) {
 	sp := newIterSpace(dv.Shape, dv, av, bv)
 	ds, as, bs := sp.innerStride(0), sp.innerStride(1), sp.innerStride(2)
-	sp.forRows(func(offs []int, n int) {
-		var td [block]D
-		var ta [block]A
-		var tb [block]B
-		for j := 0; j < n; j += block {
-			m := min(block, n-j)
-			d := loadRow(dst, offs[0]+j*ds, m, ds, td[:])
-			kernel(d, loadRow(a, offs[1]+j*as, m, as, ta[:]), loadRow(b, offs[2]+j*bs, m, bs, tb[:]))
-			storeRow(dst, offs[0]+j*ds, ds, d)
+	sp.forRows(func() func(offs []int, n int) {
+		td, ta, tb := scratch[D](ds), scratch[A](as), scratch[B](bs)
+		return func(offs []int, n int) {
+			for j := 0; j < n; j += block {
+				m := min(block, n-j)
+				d := loadRow(dst, offs[0]+j*ds, m, ds, td)
+				kernel(d, loadRow(a, offs[1]+j*as, m, as, ta), loadRow(b, offs[2]+j*bs, m, bs, tb))
+				storeRow(dst, offs[0]+j*ds, ds, d)
+			}
 		}
 	})
 }
@@ -173,16 +190,15 @@ func map2[D, A, B any](dst []D, dv Layout, a []A, av Layout, b []B, bv Layout, k
 func map3[D, C, A, B any](dst []D, dv Layout, c []C, cv Layout, a []A, av Layout, b []B, bv Layout, kernel func(d []D, c []C, a []A, b []B)) {
 	sp := newIterSpace(dv.Shape, dv, cv, av, bv)
 	ds, cs, as, bs := sp.innerStride(0), sp.innerStride(1), sp.innerStride(2), sp.innerStride(3)
-	sp.forRows(func(offs []int, n int) {
-		var td [block]D
-		var tc [block]C
-		var ta [block]A
-		var tb [block]B
-		for j := 0; j < n; j += block {
-			m := min(block, n-j)
-			d := loadRow(dst, offs[0]+j*ds, m, ds, td[:])
-			kernel(d, loadRow(c, offs[1]+j*cs, m, cs, tc[:]), loadRow(a, offs[2]+j*as, m, as, ta[:]), loadRow(b, offs[3]+j*bs, m, bs, tb[:]))
-			storeRow(dst, offs[0]+j*ds, ds, d)
+	sp.forRows(func() func(offs []int, n int) {
+		td, tc, ta, tb := scratch[D](ds), scratch[C](cs), scratch[A](as), scratch[B](bs)
+		return func(offs []int, n int) {
+			for j := 0; j < n; j += block {
+				m := min(block, n-j)
+				d := loadRow(dst, offs[0]+j*ds, m, ds, td)
+				kernel(d, loadRow(c, offs[1]+j*cs, m, cs, tc), loadRow(a, offs[2]+j*as, m, as, ta), loadRow(b, offs[3]+j*bs, m, bs, tb))
+				storeRow(dst, offs[0]+j*ds, ds, d)
+			}
 		}
 	})
 }

@@ -213,6 +213,14 @@ func runReduce[T number](name string, op ReduceOp, dst, src View, n int) error {
 	}
 	innerSpace := newIterSpace(inner.Shape, inner)
 	contiguousRows := len(innerSpace.shape) == 1 && innerSpace.strides[0][0] == 1
+	// rowScratch is the gather buffer for strided rows; contiguous rows
+	// are reduced in place and need none.
+	rowScratch := func() []T {
+		if contiguousRows {
+			return nil
+		}
+		return make([]T, block)
+	}
 
 	// reduceRange reduces elements [lo, hi) of the row starting at base.
 	reduceRange := func(base, lo, hi int, tmp []T) redState {
@@ -247,9 +255,9 @@ func runReduce[T number](name string, op ReduceOp, dst, src View, n int) error {
 			base := rowBase(i)
 			partial := make([]redState, parts)
 			parallelFor(parts, 1, func(lo, hi int) {
-				var tmp [block]T
+				tmp := rowScratch()
 				for p := lo; p < hi; p++ {
-					partial[p] = reduceRange(base, p*cols/parts, (p+1)*cols/parts, tmp[:])
+					partial[p] = reduceRange(base, p*cols/parts, (p+1)*cols/parts, tmp)
 				}
 			})
 			st := initState(op)
@@ -260,9 +268,9 @@ func runReduce[T number](name string, op ReduceOp, dst, src View, n int) error {
 		}
 	} else {
 		parallelFor(rows, max(1, grainElems/max(cols, 1)), func(lo, hi int) {
-			var tmp [block]T
+			tmp := rowScratch()
 			for i := lo; i < hi; i++ {
-				results[i] = finish(op, reduceRange(rowBase(i), 0, cols, tmp[:]))
+				results[i] = finish(op, reduceRange(rowBase(i), 0, cols, tmp))
 			}
 		})
 	}

@@ -8,7 +8,9 @@
 // scalar back to the leaves and accumulates into each Param's Grad until
 // ZeroGrad clears it.
 //
-// The gradient rules live in rules.go, one small function per operation.
+// The gradient rules live together in rules.go (tensor operations) and
+// rules_nn.go (the fused layer and loss operations of functional*.go), one
+// small function per operation.
 // Operations dispatch only through package tensor, so they run unchanged on
 // every device.
 //

@@ -73,6 +73,20 @@ type Backend interface {
 	// idx[i]]; src and idx (Int64) have one shape. Duplicate indices
 	// accumulate.
 	ScatterAdd(dst, src, idx View, dim int) error
+	// Im2Col unfolds the sliding windows of p over src, an [N, C, H, W]
+	// view, into dst, an [N, C*KH*KW, OH*OW] view (see
+	// ConvGeometry.ColumnShape): dst[n][(c*KH+i)*KW+j][oh*OW+ow] is the
+	// input element that kernel tap (i, j) of window (oh, ow) reads, or 0
+	// where it falls in the padding. A convolution is then one matrix
+	// product per batch item. Float and Int64 dtypes.
+	Im2Col(dst, src View, p ConvGeometry) error
+	// Col2Im is the adjoint of Im2Col: it overwrites dst, an [N, C, H, W]
+	// view, with the sum over all windows of the entries of src (an
+	// [N, C*KH*KW, OH*OW] view) that Im2Col would have copied from each
+	// position; overlapping windows accumulate and positions that no
+	// window reads become 0. It turns column gradients into input
+	// gradients.
+	Col2Im(dst, src View, p ConvGeometry) error
 	// Random fills dst from the counter-based Philox4x32-10 generator:
 	// element k (in row-major order of dst) uses counter offset+k under key
 	// seed, so a stream is reproducible on every backend.

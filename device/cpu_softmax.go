@@ -74,9 +74,11 @@ func softmaxRow[T float](d, s []T, log bool) {
 		sum += math.Exp(float64(v) - m)
 	}
 	if log {
-		lse := m + math.Log(sum)
+		// (x - max) - log Σ, not x - (max + log Σ): the latter rounds the
+		// large max + log Σ first and loses the low bits.
+		ls := math.Log(sum)
 		for j, v := range s {
-			d[j] = T(float64(v) - lse)
+			d[j] = T((float64(v) - m) - ls)
 		}
 		return
 	}
@@ -104,9 +106,9 @@ func softmaxRowF32(d, s []float32, log bool) {
 		for _, v := range s {
 			sum += float64(expf(v - m))
 		}
-		lse := m + float32(math.Log(sum))
+		ls := math.Log(sum)
 		for j, v := range s {
-			d[j] = v - lse
+			d[j] = float32(float64(v-m) - ls) // v-m is exact for nearby values (Sterbenz)
 		}
 		return
 	}

@@ -125,7 +125,7 @@ func FromSlice[T Elem](data []T, shape ...int) *Tensor {
 		fail("FromSlice", ErrShape, "shape %v holds %d elements but the slice has %d", shape, n, len(data))
 	}
 	t := empty("FromSlice", backendOf("FromSlice", device.CPU()), dtypeOf[T](), shape)
-	copy(device.HostData(t.buf).([]T), data)
+	copyToHost(device.HostData(t.buf), data)
 	return t
 }
 
@@ -133,7 +133,7 @@ func FromSlice[T Elem](data []T, shape ...int) *Tensor {
 // the Go type of v.
 func Scalar[T Elem](v T) *Tensor {
 	t := empty("Scalar", backendOf("Scalar", device.CPU()), dtypeOf[T](), nil)
-	device.HostData(t.buf).([]T)[0] = v
+	copyToHost(device.HostData(t.buf), []T{v})
 	return t
 }
 

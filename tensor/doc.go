@@ -14,4 +14,7 @@
 // Errors: misuse (shapes that do not broadcast, mixed devices or dtypes)
 // panics with a *Error wrapping a sentinel such as ErrShape; Catch turns
 // such a panic into an ordinary error for callers that must not crash.
+//
+// Files: WriteNPY, SaveNPY, ReadNPY and LoadNPY exchange single tensors
+// with NumPy in its .npy format; they return errors and never panic.
 package tensor

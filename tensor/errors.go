@@ -28,12 +28,13 @@ type Error struct {
 	Op    string // the operation, e.g. "MatMul"
 	Kind  error  // one of the sentinels above
 	Msg   string // what went wrong and, where there is one, the fix
-	Cause error  // the backend's error, for ErrBackend
+	Cause error  // the underlying error, if any: the backend's (ErrBackend) or the device registry's (ErrDevice)
 }
 
+// Error formats the error as "tensor: Op: Msg".
 func (e *Error) Error() string { return "tensor: " + e.Op + ": " + e.Msg }
 
-// Unwrap exposes the sentinel and, when present, the backend's error.
+// Unwrap exposes the sentinel and, when present, the underlying error.
 func (e *Error) Unwrap() []error {
 	if e.Cause != nil {
 		return []error{e.Kind, e.Cause}

@@ -137,6 +137,10 @@ func Where(cond *Tensor, a, b any) *Tensor {
 
 // MaskedFill returns t with value wherever mask (Bool, broadcast to t) is true.
 func (t *Tensor) MaskedFill(mask *Tensor, value float64) *Tensor {
+	sameDevice("MaskedFill", t, mask)
+	if mask.DType() != Bool {
+		fail("MaskedFill", ErrDType, "mask must be Bool, got %v; build it with a comparison such as x.Gt(0)", mask.DType())
+	}
 	shape := broadcast("MaskedFill", t, mask)
 	if !slices.Equal(shape, t.layout.Shape) {
 		fail("MaskedFill", ErrShape, "mask shape %v does not broadcast to the tensor's shape %v", mask.layout.Shape, t.layout.Shape)

@@ -47,6 +47,8 @@ func Stack(ts []*Tensor, dim int) *Tensor {
 	if len(ts) == 0 {
 		fail(op, ErrArgument, "needs at least one tensor")
 	}
+	sameDevice(op, ts...)
+	sameDType(op, ts...)
 	dim = normDim(op, dim, ts[0].Dim()+1)
 	parts := make([]*Tensor, len(ts))
 	for i, t := range ts {

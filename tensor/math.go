@@ -173,19 +173,11 @@ func (t *Tensor) Mul(other any) *Tensor {
 // Div returns t / other, elementwise. Integer division truncates toward
 // zero; use As(Float32) first for true division of integers.
 func (t *Tensor) Div(other any) *Tensor {
-	if s, ok := t.scalarFast("Div", other); ok && t.DType().IsFloat() && exactReciprocal(s) {
-		// x * (1/s) equals x / s exactly when s is a power of two.
-		return t.unary("Div", device.MulScalar, 1/s, 0)
+	if s, ok := t.scalarFast("Div", other); ok && t.DType().IsFloat() {
+		// A true division, not a multiplication by 1/s: 49/7 is exactly 7.
+		return t.unary("Div", device.DivScalar, s, 0)
 	}
 	return t.binary("Div", device.Div, other)
-}
-
-// exactReciprocal reports whether multiplying by 1/s gives exactly the
-// same results as dividing by s in float32 and float64: s is a power of two
-// whose reciprocal is a normal float32.
-func exactReciprocal(s float64) bool {
-	frac, exp := math.Frexp(s)
-	return (frac == 0.5 || frac == -0.5) && exp > -125 && exp < 127
 }
 
 // Pow returns t raised to other, elementwise (float dtypes).

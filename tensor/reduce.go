@@ -19,13 +19,18 @@ func (t *Tensor) normDims(op string, dims []int) []int {
 		}
 		return all
 	}
-	seen := make([]bool, max(t.Dim(), 1))
+	if t.Dim() == 0 {
+		// As in PyTorch, a scalar reduces over its "dimension" 0 (or -1)
+		// to itself.
+		for _, d := range dims {
+			scalarDim(op, d)
+		}
+		return nil
+	}
+	seen := make([]bool, t.Dim())
 	out := make([]int, 0, len(dims))
 	for _, d := range dims {
 		d = t.normDim(op, d)
-		if t.Dim() == 0 {
-			continue // reducing dim 0 of a scalar is the scalar itself
-		}
 		if seen[d] {
 			fail(op, ErrArgument, "dimension %d appears twice in %v", d, dims)
 		}
@@ -144,14 +149,10 @@ func (t *Tensor) Min(dims ...int) *Tensor { return t.Reduce(device.Min, false, d
 func (t *Tensor) MinKeepDim(dims ...int) *Tensor { return t.Reduce(device.Min, true, dims...) }
 
 // ArgMax returns the Int64 index of the first maximum along dim.
-func (t *Tensor) ArgMax(dim int) *Tensor {
-	return t.Reduce(device.ArgMax, false, t.normDim("ArgMax", dim))
-}
+func (t *Tensor) ArgMax(dim int) *Tensor { return t.Reduce(device.ArgMax, false, dim) }
 
 // ArgMin returns the Int64 index of the first minimum along dim.
-func (t *Tensor) ArgMin(dim int) *Tensor {
-	return t.Reduce(device.ArgMin, false, t.normDim("ArgMin", dim))
-}
+func (t *Tensor) ArgMin(dim int) *Tensor { return t.Reduce(device.ArgMin, false, dim) }
 
 // LogSumExp returns log Σ e^t over dims, computed stably.
 func (t *Tensor) LogSumExp(dims ...int) *Tensor { return t.Reduce(device.LogSumExp, false, dims...) }
@@ -192,6 +193,7 @@ func (t *Tensor) LogSoftmax(dim int) *Tensor { return t.softmax("LogSoftmax", di
 func (t *Tensor) softmax(name string, dim int, log bool) *Tensor {
 	requireFloat(name, t)
 	if t.Dim() == 0 {
+		scalarDim(name, dim)
 		return t.Reshape(1).softmax(name, 0, log).Reshape()
 	}
 	dim = t.normDim(name, dim)

@@ -21,7 +21,9 @@ type Tensor struct {
 func backendOf(op string, dev device.Device) device.Backend {
 	be, err := device.Get(dev)
 	if err != nil {
-		fail(op, ErrDevice, "%v", err)
+		// Keep the device's error as the cause, so that callers can test
+		// for device.ErrNoCUDA with errors.Is.
+		panic(&Error{Op: op, Kind: ErrDevice, Msg: err.Error(), Cause: err})
 	}
 	return be
 }
@@ -53,11 +55,11 @@ func (t *Tensor) withLayout(l device.Layout) *Tensor {
 // view returns the backend operand for t.
 func (t *Tensor) view() device.View { return device.View{Buf: t.buf, Layout: t.layout} }
 
-// Shape returns a copy of the dimensions.
-func (t *Tensor) Shape() []int { return slices.Clone(t.layout.Shape) }
+// Shape returns a copy of the dimensions ([]int{} for a 0-d tensor).
+func (t *Tensor) Shape() []int { return append([]int{}, t.layout.Shape...) }
 
 // Strides returns a copy of the strides, in elements.
-func (t *Tensor) Strides() []int { return slices.Clone(t.layout.Strides) }
+func (t *Tensor) Strides() []int { return append([]int{}, t.layout.Strides...) }
 
 // Offset is the position of the first element in the underlying buffer.
 func (t *Tensor) Offset() int { return t.layout.Offset }
@@ -101,13 +103,25 @@ func (t *Tensor) normDim(op string, d int) int {
 }
 
 func normDim(op string, d, rank int) int {
-	if d < -rank || d >= rank || (rank == 0 && d != 0 && d != -1) {
-		fail(op, ErrIndex, "dimension %d is out of range for a tensor of rank %d (valid: %d to %d)", d, rank, -max(rank, 1), max(rank, 1)-1)
+	if rank == 0 {
+		fail(op, ErrIndex, "dimension %d is out of range: the tensor is 0-dimensional and has no dimensions", d)
+	}
+	if d < -rank || d >= rank {
+		fail(op, ErrIndex, "dimension %d is out of range for a tensor of rank %d (valid: %d to %d)", d, rank, -rank, rank-1)
 	}
 	if d < 0 {
 		d += rank
 	}
 	return d
+}
+
+// scalarDim checks a dimension argument given to an operation on a 0-d
+// tensor that, as in PyTorch, treats the scalar as having one dimension
+// (reductions, Softmax, Squeeze, Transpose): only 0 and -1 are valid.
+func scalarDim(op string, d int) {
+	if d != 0 && d != -1 {
+		fail(op, ErrIndex, "dimension %d is out of range for a 0-dimensional tensor (valid: -1 to 0)", d)
+	}
 }
 
 // sameDevice panics when the tensors live on different devices.

@@ -1,6 +1,8 @@
 package tensor
 
 import (
+	"slices"
+
 	"github.com/nabla-go/nabla/device"
 )
 
@@ -135,7 +137,24 @@ func convertSlice[T float32 | int64 | uint8](in []T) []float64 {
 // must share device and dtype. It is the one mutating operation, used by
 // optimizers and state loading; views of t see the change.
 func (t *Tensor) CopyFrom(src *Tensor) {
-	sameDevice("CopyFrom", t, src)
-	sameDType("CopyFrom", t, src)
-	check("CopyFrom", t.be.Copy(t.view(), src.viewAs(t.layout.Shape)))
+	const op = "CopyFrom"
+	sameDevice(op, t, src)
+	sameDType(op, t, src)
+	l, ok := expandLayout(src.layout, t.layout.Shape)
+	if !ok {
+		fail(op, ErrShape, "source shape %v does not broadcast to the destination shape %v", src.layout.Shape, t.layout.Shape)
+	}
+	if src.SharesMemory(t) && !sameLayout(l, t.layout) {
+		// Backends do not support partially overlapping operands (such
+		// as x.CopyFrom(x.T())): read from a private copy.
+		src = src.Clone()
+		l, _ = expandLayout(src.layout, t.layout.Shape)
+	}
+	check(op, t.be.Copy(t.view(), device.View{Buf: src.buf, Layout: l}))
+}
+
+// sameLayout reports whether two layouts address the same elements in the
+// same order.
+func sameLayout(a, b device.Layout) bool {
+	return a.Offset == b.Offset && slices.Equal(a.Shape, b.Shape) && slices.Equal(a.Strides, b.Strides)
 }

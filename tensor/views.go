@@ -166,6 +166,11 @@ func (t *Tensor) Permute(dims ...int) *Tensor {
 
 // Transpose swaps dimensions a and b.
 func (t *Tensor) Transpose(a, b int) *Tensor {
+	if t.Dim() == 0 {
+		scalarDim("Transpose", a)
+		scalarDim("Transpose", b)
+		return t
+	}
 	a, b = t.normDim("Transpose", a), t.normDim("Transpose", b)
 	l := t.layout.Clone()
 	l.Shape[a], l.Shape[b] = l.Shape[b], l.Shape[a]
@@ -185,6 +190,12 @@ func (t *Tensor) T() *Tensor {
 // Squeeze removes the given size-1 dimensions, or all of them when none
 // are given. Naming a dimension whose size is not 1 leaves it, as PyTorch.
 func (t *Tensor) Squeeze(dims ...int) *Tensor {
+	if t.Dim() == 0 {
+		for _, d := range dims {
+			scalarDim("Squeeze", d)
+		}
+		return t
+	}
 	drop := make([]bool, t.Dim())
 	if len(dims) == 0 {
 		for i, d := range t.layout.Shape {
@@ -234,8 +245,11 @@ func (t *Tensor) Expand(shape ...int) *Tensor {
 		}
 	}
 	for i := lead; i < len(shape); i++ {
-		if shape[i] == -1 {
+		switch {
+		case shape[i] == -1:
 			shape[i] = t.layout.Shape[i-lead]
+		case shape[i] < 0:
+			fail("Expand", ErrShape, "invalid size %d in %v: sizes must be non-negative, or -1 to keep a dimension", shape[i], shape)
 		}
 	}
 	l, ok := expandLayout(t.layout, shape)

@@ -1,0 +1,134 @@
+package autograd
+
+import "github.com/nabla-go/nabla/tensor"
+
+// The gradient rules of the neural-network functions in functional.go and
+// functional_loss.go, one small function per operation, in the style of
+// rules.go. A need flag tells a rule that an input takes no gradient, so
+// the work for it (such as the input gradient of the first layer) is
+// skipped; the rule then returns nil in its place.
+
+// linearRule: for y = x·wᵀ + b with x flattened to x2 [M, in], dx = g·w,
+// dw = gᵀ·x2 and db = Σ g over the rows.
+func linearRule(x2, w *tensor.Tensor, xShape []int, needX, hasBias bool) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor {
+		g2 := g.Reshape(-1, w.Size(0))
+		var gx *tensor.Tensor
+		if needX {
+			gx = g2.MatMul(w).Reshape(xShape...)
+		}
+		gw := g2.T().MatMul(x2)
+		if !hasBias {
+			return pair(gx, gw)
+		}
+		return []*tensor.Tensor{gx, gw, g2.Sum(0)}
+	}
+}
+
+// conv2dRule: with the forward's columns cols [N, K, L] and the flattened
+// kernels w2 [O, K], the output gradient g3 [N, O, L] gives dw = Σₙ g3·colsᵀ,
+// dcols = w2ᵀ·g3 folded back into the image by Col2Im, and db = Σ g3 over
+// the batch and the positions.
+func conv2dRule(cols, w2 *tensor.Tensor, wShape, xShape []int, geom tensor.ConvGeometry, needX, hasBias bool) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor {
+		g3 := g.Reshape(xShape[0], wShape[0], -1)
+		var gx *tensor.Tensor
+		if needX {
+			gx = tensor.Col2Im(w2.T().MatMul(g3), xShape[1], xShape[2], xShape[3], geom)
+		}
+		gw := g3.MatMul(cols.Transpose(1, 2)).Sum(0).Reshape(wShape...)
+		if !hasBias {
+			return pair(gx, gw)
+		}
+		return []*tensor.Tensor{gx, gw, g3.Sum(0, 2)}
+	}
+}
+
+// maxPool2dRule routes each window's gradient to the position of its
+// maximum (idx [N*C, 1, L] into the window), then folds the windows back
+// into the (padded) planes and cuts the padding off.
+func maxPool2dRule(idx *tensor.Tensor, colsShape, planesShape, xShape []int, padding [2]int, geom tensor.ConvGeometry) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor {
+		nc, l := colsShape[0], colsShape[2]
+		gc := tensor.On(g.Device()).Of(g.DType()).Zeros(colsShape...).ScatterAdd(1, idx, g.Reshape(nc, 1, l))
+		gp := tensor.Col2Im(gc, 1, planesShape[2], planesShape[3], geom)
+		if padding != [2]int{} {
+			gp = gp.Narrow(2, padding[0], xShape[2]).Narrow(3, padding[1], xShape[3])
+		}
+		return one(gp.Reshape(xShape...))
+	}
+}
+
+// avgPool2dRule spreads each window's gradient evenly over its taps (a
+// broadcast view, not a copy) and folds the windows back.
+func avgPool2dRule(colsShape, xShape []int, geom tensor.ConvGeometry) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor {
+		nc, k, l := colsShape[0], colsShape[1], colsShape[2]
+		gc := g.Reshape(nc, 1, l).Mul(1/float64(k)).Expand(nc, k, l)
+		return one(tensor.Col2Im(gc, 1, xShape[2], xShape[3], geom).Reshape(xShape...))
+	}
+}
+
+// mulByRule is the rule of multiplication by a constant tensor (the
+// scaled dropout mask).
+func mulByRule(m *tensor.Tensor) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor { return one(g.Mul(m)) }
+}
+
+// batchNormRule: with x̂ = (x - μ)·σ⁻¹ and gx̂ = g·w, training mode (μ and σ
+// from the batch, means over the reduced dims) gives
+//
+//	dx = σ⁻¹·(gx̂ - mean(gx̂) - x̂·mean(gx̂·x̂))
+//
+// and evaluation mode (fixed statistics) dx = σ⁻¹·gx̂; dw = Σ g·x̂, db = Σ g.
+func batchNormRule(xhat, invstd, w *tensor.Tensor, dims []int, training, hasW, hasB bool) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor {
+		gxhat := g
+		if w != nil {
+			gxhat = g.Mul(w)
+		}
+		var gx *tensor.Tensor
+		if training {
+			mg := gxhat.MeanKeepDim(dims...)
+			mgx := gxhat.Mul(xhat).MeanKeepDim(dims...)
+			gx = gxhat.Sub(mg).Sub(xhat.Mul(mgx)).Mul(invstd)
+		} else {
+			gx = gxhat.Mul(invstd)
+		}
+		out := []*tensor.Tensor{gx}
+		if hasW {
+			out = append(out, g.Mul(xhat).Sum(dims...))
+		}
+		if hasB {
+			out = append(out, g.Sum(dims...))
+		}
+		return out
+	}
+}
+
+// bceRule: d/dp = (p - t)/(p·(1-p)), the denominator kept at least 1e-12
+// as PyTorch does; d/dt = ln(1-p) - ln p with the clamped logarithms.
+func bceRule(p, t, logP, log1mP *tensor.Tensor) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor {
+		gp := g.Mul(p.Sub(t)).Div(p.Mul(p.RSub(1)).ClampMin(1e-12))
+		return pair(gp, g.Mul(log1mP.Sub(logP)))
+	}
+}
+
+// bceWithLogitsRule: d/dx = Sigmoid(x) - t, d/dt = -x.
+func bceWithLogitsRule(x, t *tensor.Tensor) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor {
+		return pair(g.Mul(x.Sigmoid().Sub(t)), g.Mul(x).Neg())
+	}
+}
+
+// crossEntropyRule: the gradient of logsumexp(x) - x[k] for x [M, C] is
+// Softmax(x) - onehot(k), scaled per row by g [M].
+func crossEntropyRule(x, lse, idx *tensor.Tensor) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor {
+		sm := x.Sub(lse.Unsqueeze(1)).Exp()
+		ones := tensor.On(x.Device()).Of(x.DType()).Ones(idx.Shape()...)
+		onehot := tensor.ZerosLike(x).ScatterAdd(1, idx, ones)
+		return one(sm.Sub(onehot).Mul(g.Unsqueeze(1)))
+	}
+}

@@ -1,0 +1,219 @@
+package device
+
+// The CPU Im2Col and Col2Im. Both split the work over the N*C image planes:
+// a plane of the image owns a disjoint band of KH*KW rows of the column
+// matrix, so planes can run on separate goroutines without locks. Inside a
+// plane, each (kernel tap, output row) pair moves one run of OW elements;
+// the part of the run that falls in the padding is computed once, and the
+// rest is a plain copy (or add) when the rows are contiguous.
+
+// Im2Col implements Backend.Im2Col.
+func (c *host) Im2Col(dst, src View, p ConvGeometry) error {
+	if err := checkConv("cpu: im2col", src, dst, p); err != nil {
+		return err
+	}
+	switch dst.Buf.DType() {
+	case Float32:
+		return runIm2Col[float32](dst, src, p)
+	case Float64:
+		return runIm2Col[float64](dst, src, p)
+	case Int64:
+		return runIm2Col[int64](dst, src, p)
+	}
+	return unsupported("im2col", dst.Buf.DType())
+}
+
+// Col2Im implements Backend.Col2Im.
+func (c *host) Col2Im(dst, src View, p ConvGeometry) error {
+	if err := checkConv("cpu: col2im", dst, src, p); err != nil {
+		return err
+	}
+	switch dst.Buf.DType() {
+	case Float32:
+		return runCol2Im[float32](dst, src, p)
+	case Float64:
+		return runCol2Im[float64](dst, src, p)
+	case Int64:
+		return runCol2Im[int64](dst, src, p)
+	}
+	return unsupported("col2im", dst.Buf.DType())
+}
+
+// convPlan holds the sizes and strides shared by Im2Col and Col2Im.
+type convPlan struct {
+	n, c, h, w     int // image shape
+	oh, ow         int // output positions
+	kh, kw         int // kernel
+	sh, sw         int // stride
+	ph, pw         int // padding
+	dh, dw         int // dilation
+	img            [4]int
+	imgOff         int
+	col            [3]int
+	colOff         int
+	owLo, owHi     []int // per kernel column j: the valid window columns [lo, hi)
+	planeWork      int
+	contiguousRows bool // image rows and column rows both have unit stride
+}
+
+func newConvPlan(img, col Layout, p ConvGeometry) *convPlan {
+	cp := &convPlan{
+		n: img.Shape[0], c: img.Shape[1], h: img.Shape[2], w: img.Shape[3],
+		kh: p.KernelH, kw: p.KernelW, sh: p.StrideH, sw: p.StrideW, ph: p.PadH, pw: p.PadW,
+		imgOff: img.Offset, colOff: col.Offset,
+	}
+	cp.dh, cp.dw = p.Dilation()
+	cp.oh, cp.ow = p.OutSize(cp.h, cp.w)
+	copy(cp.img[:], img.Strides)
+	copy(cp.col[:], col.Strides)
+	cp.owLo, cp.owHi = make([]int, cp.kw), make([]int, cp.kw)
+	for j := range cp.kw {
+		cp.owLo[j], cp.owHi[j] = validRange(j*cp.dw-cp.pw, cp.sw, cp.w, cp.ow)
+	}
+	cp.planeWork = cp.kh * cp.kw * cp.oh * cp.ow
+	cp.contiguousRows = cp.img[3] == 1 && cp.col[2] == 1
+	return cp
+}
+
+// validRange returns the window positions [lo, hi) of 0..n-1 whose tap
+// pos*stride + off lands inside 0..size-1.
+func validRange(off, stride, size, n int) (lo, hi int) {
+	if off < 0 {
+		lo = (-off + stride - 1) / stride
+	}
+	hi = floorDiv(size-off-1, stride) + 1
+	lo = min(lo, n)
+	hi = min(max(hi, lo), n)
+	return lo, hi
+}
+
+// forPlanes runs fn for every image plane (n, c), spread over goroutines.
+func (cp *convPlan) forPlanes(fn func(n, c int)) {
+	planes := cp.n * cp.c
+	if planes == 0 || cp.planeWork == 0 {
+		return
+	}
+	parallelFor(planes, max(1, grainElems/cp.planeWork), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			fn(pl/cp.c, pl%cp.c)
+		}
+	})
+}
+
+// forRuns calls fn for every (kernel tap, output row) of plane (n, c) with
+// the column offset of the run's first element, the image offset of the
+// input row it reads (-1 when the row lies in the padding), and the tap's
+// kernel column j.
+func (cp *convPlan) forRuns(n, c int, fn func(colPos, imgRow, j int)) {
+	imgBase := cp.imgOff + n*cp.img[0] + c*cp.img[1]
+	for i := range cp.kh {
+		for j := range cp.kw {
+			r := (c*cp.kh+i)*cp.kw + j
+			rowBase := cp.colOff + n*cp.col[0] + r*cp.col[1]
+			for oh := range cp.oh {
+				ih := oh*cp.sh - cp.ph + i*cp.dh
+				imgRow := -1
+				if ih >= 0 && ih < cp.h {
+					imgRow = imgBase + ih*cp.img[2]
+				}
+				fn(rowBase+oh*cp.ow*cp.col[2], imgRow, j)
+			}
+		}
+	}
+}
+
+func runIm2Col[T number](dst, src View, p ConvGeometry) error {
+	d, err := slice[T]("im2col", dst)
+	if err != nil {
+		return err
+	}
+	s, err := slice[T]("im2col", src)
+	if err != nil {
+		return err
+	}
+	cp := newConvPlan(src.Layout, dst.Layout, p)
+	ds, ss := cp.col[2], cp.img[3]
+	cp.forPlanes(func(n, c int) {
+		cp.forRuns(n, c, func(colPos, imgRow, j int) {
+			if imgRow < 0 {
+				for ow := range cp.ow {
+					d[colPos+ow*ds] = 0
+				}
+				return
+			}
+			lo, hi := cp.owLo[j], cp.owHi[j]
+			off := j*cp.dw - cp.pw // input column of window 0's tap
+			if cp.contiguousRows {
+				out := d[colPos : colPos+cp.ow]
+				clear(out[:lo])
+				clear(out[hi:])
+				if cp.sw == 1 {
+					copy(out[lo:hi], s[imgRow+lo+off:imgRow+hi+off])
+					return
+				}
+				iw := imgRow + lo*cp.sw + off
+				for ow := lo; ow < hi; ow++ {
+					out[ow] = s[iw]
+					iw += cp.sw
+				}
+				return
+			}
+			for ow := range cp.ow {
+				var v T
+				if ow >= lo && ow < hi {
+					v = s[imgRow+(ow*cp.sw+off)*ss]
+				}
+				d[colPos+ow*ds] = v
+			}
+		})
+	})
+	return nil
+}
+
+func runCol2Im[T number](dst, src View, p ConvGeometry) error {
+	d, err := slice[T]("col2im", dst)
+	if err != nil {
+		return err
+	}
+	s, err := slice[T]("col2im", src)
+	if err != nil {
+		return err
+	}
+	cp := newConvPlan(dst.Layout, src.Layout, p)
+	is, cs := cp.img[3], cp.col[2]
+	cp.forPlanes(func(n, c int) {
+		// Zero the plane, then add every run into it.
+		base := cp.imgOff + n*cp.img[0] + c*cp.img[1]
+		for ih := range cp.h {
+			row := base + ih*cp.img[2]
+			if is == 1 {
+				clear(d[row : row+cp.w])
+				continue
+			}
+			for iw := range cp.w {
+				d[row+iw*is] = 0
+			}
+		}
+		cp.forRuns(n, c, func(colPos, imgRow, j int) {
+			if imgRow < 0 {
+				return
+			}
+			lo, hi := cp.owLo[j], cp.owHi[j]
+			off := j*cp.dw - cp.pw
+			if cp.contiguousRows && cp.sw == 1 {
+				out := d[imgRow+lo+off : imgRow+hi+off]
+				in := s[colPos+lo : colPos+hi]
+				for k, v := range in {
+					out[k] += v
+				}
+				return
+			}
+			iw := lo*cp.sw + off
+			for ow := lo; ow < hi; ow++ {
+				d[imgRow+iw*is] += s[colPos+ow*cs]
+				iw += cp.sw
+			}
+		})
+	})
+	return nil
+}

@@ -1,0 +1,171 @@
+package nn
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/nabla-go/nabla/internal/safetensors"
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// Save writes m's state dict (see StateDict) to path as a safetensors file
+// with PyTorch's key names, so that PyTorch can load it with
+// safetensors.torch.load_file and load_state_dict. The file is replaced
+// atomically: if anything fails, a file already at path is left as it was.
+// Tensors on other devices are copied to the host first.
+func Save(path string, m Module) error { return save(path, m, safetensors.Write) }
+
+// writeFunc is safetensors.Write; tests substitute a failing one.
+type writeFunc func(w io.Writer, tensors []safetensors.Tensor, metadata map[string]string) error
+
+func save(path string, m Module, write writeFunc) error {
+	var ts []safetensors.Tensor
+	if err := tensor.Catch(func() {
+		for _, e := range StateDict(m) {
+			ts = append(ts, safetensors.Tensor{Name: e.Name, DType: e.Tensor.DType(), Shape: e.Tensor.Shape(), Data: encode(e.Tensor)})
+		}
+	}); err != nil {
+		return fmt.Errorf("nn: Save %s: %w", path, err)
+	}
+	// "format": "pt" is what safetensors.torch.save_file writes; loaders
+	// such as Hugging Face's check it.
+	meta := map[string]string{"format": "pt"}
+	if err := safetensors.WriteFileAtomic(path, func(w io.Writer) error { return write(w, ts, meta) }); err != nil {
+		return fmt.Errorf("nn: Save %s: %w", path, err)
+	}
+	return nil
+}
+
+// Load reads a safetensors state dict from path into m, onto the devices
+// m's parameters and buffers live on. The file is treated as hostile: the
+// safetensors reader validates its structure, and Load checks every name,
+// shape and dtype against m before changing anything. A file that does not
+// fit m gives an error (wrapping a *StateDictError) that lists the missing
+// and unexpected keys and the mismatched shapes and dtypes.
+func Load(path string, m Module) error {
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("nn: Load: %w", err)
+	}
+	defer f.Close()
+	names := f.Names()
+	have := make(map[string]entryInfo, len(names))
+	for _, name := range names {
+		info, _ := f.Info(name)
+		e := entryInfo{shape: info.Shape, dtype: info.DType}
+		if !info.DType.Valid() {
+			e.code = info.Code
+		}
+		have[name] = e
+	}
+	want := namedState(m)
+	if err := checkState(want, have, names); err != nil {
+		return fmt.Errorf("nn: Load %s: %w", path, err)
+	}
+	byName := make(map[string]*tensor.Tensor, len(want))
+	for _, w := range want {
+		if _, done := byName[w.Name]; done {
+			continue
+		}
+		st, err := f.Tensor(w.Name)
+		if err != nil {
+			return fmt.Errorf("nn: Load %s: %w", path, err)
+		}
+		t, err := decode(st)
+		if err != nil {
+			return fmt.Errorf("nn: Load %s: %w", path, err)
+		}
+		byName[w.Name] = t
+	}
+	if err := copyState(want, byName); err != nil {
+		return fmt.Errorf("nn: Load %s: %w", path, err)
+	}
+	return nil
+}
+
+// encode returns t's elements in row-major order as little-endian bytes.
+func encode(t *tensor.Tensor) []byte {
+	t = t.CPU()
+	switch t.DType() {
+	case tensor.Float32:
+		v := t.Float32s()
+		b := make([]byte, 4*len(v))
+		for i, x := range v {
+			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+		}
+		return b
+	case tensor.Float64:
+		v := t.Float64s()
+		b := make([]byte, 8*len(v))
+		for i, x := range v {
+			binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
+		}
+		return b
+	case tensor.Int64:
+		v := t.Int64s()
+		b := make([]byte, 8*len(v))
+		for i, x := range v {
+			binary.LittleEndian.PutUint64(b[8*i:], uint64(x))
+		}
+		return b
+	case tensor.Bool:
+		v := t.Bools()
+		b := make([]byte, len(v))
+		for i, x := range v {
+			if x {
+				b[i] = 1
+			}
+		}
+		return b
+	case tensor.Uint8:
+		return t.Uint8s()
+	}
+	panic(&tensor.Error{Op: "Save", Kind: tensor.ErrDType, Msg: fmt.Sprintf("cannot store dtype %v", t.DType())})
+}
+
+// decode builds a CPU tensor from a safetensors tensor, whose data length
+// the reader has checked against its shape and dtype.
+func decode(st safetensors.Tensor) (*tensor.Tensor, error) {
+	n := 1
+	for _, d := range st.Shape {
+		n *= d
+	}
+	if st.DType.Size() == 0 || len(st.Data) != n*st.DType.Size() {
+		return nil, fmt.Errorf("tensor %q: %d bytes do not hold shape %v of %v", st.Name, len(st.Data), st.Shape, st.DType)
+	}
+	var t *tensor.Tensor
+	b := st.Data
+	switch st.DType {
+	case tensor.Float32:
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		t = tensor.FromSlice(v)
+	case tensor.Float64:
+		v := make([]float64, n)
+		for i := range v {
+			v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+		}
+		t = tensor.FromSlice(v)
+	case tensor.Int64:
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
+		}
+		t = tensor.FromSlice(v)
+	case tensor.Bool:
+		v := make([]bool, n)
+		for i := range v {
+			v[i] = b[i] != 0
+		}
+		t = tensor.FromSlice(v)
+	case tensor.Uint8:
+		t = tensor.FromSlice(append([]uint8(nil), b...))
+	default:
+		return nil, fmt.Errorf("tensor %q: unsupported dtype %v", st.Name, st.DType)
+	}
+	return t.Reshape(st.Shape...), nil
+}

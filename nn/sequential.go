@@ -1,0 +1,66 @@
+package nn
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nabla-go/nabla/autograd"
+	"github.com/nabla-go/nabla/device"
+)
+
+// SequentialModule chains modules, made by Sequential.
+type SequentialModule struct {
+	Base
+	layers []Module
+}
+
+// Sequential returns a module that applies mods in order, each to the
+// previous one's output (torch.nn.Sequential). Its sub-modules are named
+// "0", "1", ..., so the first layer's weight is "0.weight".
+func Sequential(mods ...Module) *SequentialModule {
+	s := &SequentialModule{}
+	for _, m := range mods {
+		s.Append(m)
+	}
+	return s
+}
+
+// Append adds m as the last layer and returns s.
+func (s *SequentialModule) Append(m Module) *SequentialModule {
+	s.RegisterModule(strconv.Itoa(len(s.layers)), m)
+	s.layers = append(s.layers, m)
+	return s
+}
+
+// Layers returns the chained modules in order.
+func (s *SequentialModule) Layers() []Module { return append([]Module(nil), s.layers...) }
+
+// Len returns the number of layers.
+func (s *SequentialModule) Len() int { return len(s.layers) }
+
+// At returns layer i.
+func (s *SequentialModule) At(i int) Module { return s.layers[i] }
+
+// Forward applies every layer in order.
+func (s *SequentialModule) Forward(x *autograd.Var) *autograd.Var {
+	for _, m := range s.layers {
+		x = m.Forward(x)
+	}
+	return x
+}
+
+// To moves every layer to dev and returns s.
+func (s *SequentialModule) To(dev device.Device) Module { s.MoveTo(dev); return s }
+
+// String prints the layers like PyTorch's repr.
+func (s *SequentialModule) String() string {
+	var b strings.Builder
+	b.WriteString("Sequential(\n")
+	for i, m := range s.layers {
+		inner := strings.ReplaceAll(fmt.Sprint(m), "\n", "\n  ")
+		fmt.Fprintf(&b, "  (%d): %s\n", i, inner)
+	}
+	b.WriteString(")")
+	return b.String()
+}

@@ -1,0 +1,399 @@
+package optim
+
+import (
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nabla-go/nabla/autograd"
+	"github.com/nabla-go/nabla/nn"
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// tinyModel is a 3-4-1 tanh network built by hand from autograd ops.
+type tinyModel struct{ w1, b1, w2, b2 *autograd.Var }
+
+// newTinyModel initialises the weights from the default generator.
+func newTinyModel() *tinyModel {
+	return &tinyModel{
+		w1: autograd.Param(tensor.Randn(3, 4).Mul(0.5)),
+		b1: autograd.Param(tensor.Randn(4).Mul(0.1)),
+		w2: autograd.Param(tensor.Randn(4, 1).Mul(0.5)),
+		b2: autograd.Param(tensor.Zeros(1)),
+	}
+}
+
+func (m *tinyModel) params() []*autograd.Var { return []*autograd.Var{m.w1, m.b1, m.w2, m.b2} }
+
+func (m *tinyModel) state() []NamedTensor {
+	return []NamedTensor{
+		{Name: "0.weight", Tensor: m.w1.Detach()}, {Name: "0.bias", Tensor: m.b1.Detach()},
+		{Name: "2.weight", Tensor: m.w2.Detach()}, {Name: "2.bias", Tensor: m.b2.Detach()},
+	}
+}
+
+func (m *tinyModel) forward(x *autograd.Var) *autograd.Var {
+	return x.MatMul(m.w1).Add(m.b1).Tanh().MatMul(m.w2).Add(m.b2)
+}
+
+// weights returns every weight, for bit-for-bit comparison.
+func (m *tinyModel) weights() []float32 {
+	var out []float32
+	for _, p := range m.params() {
+		out = append(out, p.Detach().Float32s()...)
+	}
+	return out
+}
+
+// run is one training setup: a model, an optimizer, a schedule and the
+// data generator that shuffles the examples.
+type run struct {
+	model   *tinyModel
+	opt     Optimizer
+	sched   Scheduler
+	dataGen *tensor.Generator
+	x, y    *tensor.Tensor
+}
+
+type setup struct {
+	name  string
+	opt   func([]*autograd.Var) Optimizer
+	sched func(Optimizer) Scheduler
+}
+
+var resumeSetups = []setup{
+	{"SGD Nesterov, StepLR",
+		func(ps []*autograd.Var) Optimizer { return SGD(ps, 0.1, Momentum(0.9), Nesterov(), WeightDecay(1e-3)) },
+		func(o Optimizer) Scheduler { return StepLR(o, 2, 0.5) }},
+	{"SGD dampening, no schedule",
+		func(ps []*autograd.Var) Optimizer { return SGD(ps, 0.05, Momentum(0.5), Dampening(0.1)) },
+		nil},
+	{"AdaGrad, ExponentialLR",
+		func(ps []*autograd.Var) Optimizer { return AdaGrad(ps, 0.1, LRDecay(0.01), InitialAccumulator(0.1)) },
+		func(o Optimizer) Scheduler { return ExponentialLR(o, 0.9) }},
+	{"RMSProp centered momentum, CosineAnnealingLR",
+		func(ps []*autograd.Var) Optimizer { return RMSProp(ps, 0.01, Centered(), Momentum(0.9)) },
+		func(o Optimizer) Scheduler { return CosineAnnealingLR(o, 4, 1e-4) }},
+	{"Adam AMSGrad, CosineAnnealingLR",
+		func(ps []*autograd.Var) Optimizer { return Adam(ps, 0.01, AMSGrad(), WeightDecay(1e-4)) },
+		func(o Optimizer) Scheduler { return CosineAnnealingLR(o, 3, 0) }},
+	{"AdamW, StepLR",
+		func(ps []*autograd.Var) Optimizer { return AdamW(ps, 0.01) },
+		func(o Optimizer) Scheduler { return StepLR(o, 3, 0.1) }},
+}
+
+// newRun builds a setup; seed sets the default generator first, so runs
+// with different seeds start from different weights.
+func newRun(s setup, seed uint64) *run {
+	g := tensor.NewGenerator(42)
+	x := tensor.Of(tensor.Float32).WithGenerator(g).Randn(8, 3)
+	y := x.Sum(1).Sin().Reshape(8, 1)
+	tensor.ManualSeed(seed)
+	r := &run{model: newTinyModel(), dataGen: tensor.NewGenerator(seed + 1), x: x, y: y}
+	r.opt = s.opt(r.model.params())
+	if s.sched != nil {
+		r.sched = s.sched(r.opt)
+	}
+	return r
+}
+
+// epoch trains one epoch: a shuffle from the data generator, input noise
+// from the default generator, two mini-batches with gradient clipping,
+// then a schedule step.
+func (r *run) epoch() {
+	perm := tensor.Of(tensor.Float32).WithGenerator(r.dataGen).RandPerm(8)
+	noise := tensor.Randn(8, 3).Mul(0.05)
+	x := r.x.Add(noise).IndexSelect(0, perm)
+	y := r.y.IndexSelect(0, perm)
+	for b := 0; b < 8; b += 4 {
+		r.opt.ZeroGrad()
+		pred := r.model.forward(autograd.Const(x.Narrow(0, b, 4)))
+		loss := pred.Sub(autograd.Const(y.Narrow(0, b, 4))).Square().Mean()
+		loss.Backward()
+		ClipGradNorm(r.model.params(), 0.5)
+		r.opt.Step()
+	}
+	if r.sched != nil {
+		r.sched.Step()
+	}
+}
+
+func (r *run) checkpoint(epoch int) Checkpoint {
+	return Checkpoint{Epoch: epoch, ModelState: r.model.state(), Optimizer: r.opt, Scheduler: r.sched, DataGenerator: r.dataGen}
+}
+
+// TestCheckpointResumeIsBitIdentical trains k epochs, checkpoints and
+// trains on to n; then loads the checkpoint into a fresh setup (other
+// initial weights, other generator states) and trains from k to n. The
+// weights, learning rates and generator states must be identical bit for
+// bit.
+func TestCheckpointResumeIsBitIdentical(t *testing.T) {
+	const k, n = 3, 7
+	for _, s := range resumeSetups {
+		t.Run(s.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "ckpt.safetensors")
+			a := newRun(s, 1)
+			for e := 0; e < k; e++ {
+				a.epoch()
+			}
+			c := a.checkpoint(k)
+			c.Metadata = map[string]string{"run": "resume-test"}
+			require.NoError(t, SaveCheckpoint(path, c))
+			for e := k; e < n; e++ {
+				a.epoch()
+			}
+			wantWeights, wantLR := a.model.weights(), a.opt.LR()
+			wantSeed, wantOffset := tensor.DefaultGenerator().State()
+
+			b := newRun(s, 99)
+			require.NotEqual(t, a.model.weights(), b.model.weights())
+			got := b.checkpoint(0)
+			require.NoError(t, LoadCheckpoint(path, &got))
+			require.Equal(t, k, got.Epoch)
+			require.Equal(t, map[string]string{"run": "resume-test"}, got.Metadata)
+			for e := got.Epoch; e < n; e++ {
+				b.epoch()
+			}
+			require.Equal(t, wantWeights, b.model.weights(), "resumed training must give the same weights bit for bit")
+			require.Equal(t, wantLR, b.opt.LR())
+			seed, offset := tensor.DefaultGenerator().State()
+			require.Equal(t, []uint64{wantSeed, wantOffset}, []uint64{seed, offset})
+			for _, w := range wantWeights {
+				require.False(t, math.IsNaN(float64(w)))
+			}
+		})
+	}
+}
+
+// TestCheckpointPartialLoad loads only the model (evaluation), ignoring
+// the optimizer state in the file.
+func TestCheckpointPartialLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ckpt.safetensors")
+	a := newRun(resumeSetups[4], 1)
+	a.epoch()
+	require.NoError(t, SaveCheckpoint(path, a.checkpoint(1)))
+
+	b := newRun(resumeSetups[4], 2)
+	c := Checkpoint{ModelState: b.model.state()}
+	require.NoError(t, LoadCheckpoint(path, &c))
+	require.Equal(t, a.model.weights(), b.model.weights())
+	require.Empty(t, b.opt.StateDict().Tensors)
+
+	// An optimizer asked for but absent from the file is an error.
+	require.NoError(t, SaveCheckpoint(path, Checkpoint{Epoch: 1, ModelState: a.model.state()}))
+	c = Checkpoint{ModelState: b.model.state(), Optimizer: b.opt}
+	require.ErrorIs(t, LoadCheckpoint(path, &c), ErrState)
+	c = Checkpoint{ModelState: b.model.state(), DataGenerator: tensor.NewGenerator(1)}
+	require.ErrorIs(t, LoadCheckpoint(path, &c), ErrState)
+}
+
+// failedLoad checks that LoadCheckpoint fails with the given sentinel
+// and leaves the targets untouched.
+func failedLoad(t *testing.T, path string, sentinel error, msgAndArgs ...any) {
+	t.Helper()
+	r := newRun(resumeSetups[0], 5)
+	r.epoch()
+	weights, lr := r.model.weights(), r.opt.LR()
+	optSD := r.opt.StateDict()
+	seed, offset := tensor.DefaultGenerator().State()
+	dseed, doffset := r.dataGen.State()
+	c := r.checkpoint(0)
+	err := LoadCheckpoint(path, &c)
+	require.Error(t, err, msgAndArgs...)
+	require.True(t, errors.Is(err, sentinel), append([]any{"%v"}, err)...)
+	require.Equal(t, weights, r.model.weights(), msgAndArgs...)
+	require.Equal(t, lr, r.opt.LR(), msgAndArgs...)
+	require.Equal(t, optSD.Scalars, r.opt.StateDict().Scalars, msgAndArgs...)
+	s, o := tensor.DefaultGenerator().State()
+	require.Equal(t, []uint64{seed, offset}, []uint64{s, o}, msgAndArgs...)
+	ds, do := r.dataGen.State()
+	require.Equal(t, []uint64{dseed, doffset}, []uint64{ds, do}, msgAndArgs...)
+	require.Equal(t, 0, c.Epoch)
+}
+
+func TestCheckpointCorruptFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ckpt.safetensors")
+	r := newRun(resumeSetups[0], 1)
+	r.epoch()
+	require.NoError(t, SaveCheckpoint(path, r.checkpoint(1)))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	bad := filepath.Join(dir, "bad.safetensors")
+
+	t.Run("truncated", func(t *testing.T) {
+		for _, n := range []int{0, 1, 7, 8, 9, 100, len(data) / 2, len(data) - 4, len(data) - 1} {
+			require.NoError(t, os.WriteFile(bad, data[:n], 0o644))
+			failedLoad(t, bad, ErrCorrupt, "truncated to %d bytes", n)
+		}
+	})
+	t.Run("every byte flipped", func(t *testing.T) {
+		// Flip one bit of every byte in turn: each damaged file must be
+		// rejected (by the safetensors checks or the checksum), never
+		// panic and never half-load. (In memory, to keep the test fast;
+		// the last one goes through a file.)
+		ckpt := newRun(resumeSetups[0], 5)
+		var damaged []byte
+		for i := range data {
+			damaged = append(damaged[:0], data...)
+			damaged[i] ^= 0x01
+			c := ckpt.checkpoint(0)
+			err := loadCheckpoint("damaged", &c, func() (*readBundle, error) {
+				return readBundleBytes("damaged", damaged, formatCheckpoint)
+			})
+			require.Error(t, err, "byte %d flipped", i)
+			require.True(t, errors.Is(err, ErrCorrupt) || errors.Is(err, ErrState), "byte %d: %v", i, err)
+		}
+		require.NoError(t, os.WriteFile(bad, damaged, 0o644))
+		failedLoad(t, bad, ErrCorrupt)
+	})
+	t.Run("appended garbage", func(t *testing.T) {
+		require.NoError(t, os.WriteFile(bad, append(append([]byte(nil), data...), 0, 0, 0, 0), 0o644))
+		failedLoad(t, bad, ErrCorrupt)
+	})
+	t.Run("not a checkpoint", func(t *testing.T) {
+		require.NoError(t, os.WriteFile(bad, []byte("definitely not a safetensors file"), 0o644))
+		failedLoad(t, bad, ErrCorrupt)
+		require.NoError(t, SaveState(bad, r.opt))
+		failedLoad(t, bad, ErrCorrupt)
+	})
+	t.Run("missing file", func(t *testing.T) {
+		c := r.checkpoint(0)
+		err := LoadCheckpoint(filepath.Join(dir, "nope.safetensors"), &c)
+		require.ErrorIs(t, err, os.ErrNotExist)
+		require.Error(t, LoadCheckpoint(path, nil), "nil target")
+	})
+}
+
+func TestCheckpointMismatches(t *testing.T) {
+	dir := t.TempDir()
+	r := newRun(resumeSetups[0], 1)
+	r.epoch()
+	save := func(c Checkpoint) string {
+		path := filepath.Join(dir, "ckpt.safetensors")
+		require.NoError(t, SaveCheckpoint(path, c))
+		return path
+	}
+	state := r.model.state()
+	extra := append(r.model.state(), NamedTensor{Name: "4.weight", Tensor: tensor.Zeros(2)})
+	wrongShape := r.model.state()
+	wrongShape[0].Tensor = tensor.Zeros(4, 3)
+	wrongDType := r.model.state()
+	wrongDType[1].Tensor = tensor.Of(tensor.Float64).Zeros(4)
+
+	failedLoad(t, save(Checkpoint{ModelState: state[:3], Optimizer: r.opt, Scheduler: r.sched, DataGenerator: r.dataGen}), ErrState, "missing model tensor")
+	failedLoad(t, save(Checkpoint{ModelState: extra, Optimizer: r.opt, Scheduler: r.sched, DataGenerator: r.dataGen}), ErrState, "extra model tensor")
+	failedLoad(t, save(Checkpoint{ModelState: wrongShape, Optimizer: r.opt, Scheduler: r.sched, DataGenerator: r.dataGen}), ErrState, "model shape")
+	failedLoad(t, save(Checkpoint{ModelState: wrongDType, Optimizer: r.opt, Scheduler: r.sched, DataGenerator: r.dataGen}), ErrState, "model dtype")
+
+	other := newRun(resumeSetups[4], 1) // Adam and CosineAnnealingLR
+	other.epoch()
+	failedLoad(t, save(Checkpoint{ModelState: state, Optimizer: other.opt, Scheduler: r.sched, DataGenerator: r.dataGen}), ErrState, "optimizer kind")
+	// The schedule refuses after the optimizer loaded: the optimizer is
+	// rolled back.
+	failedLoad(t, save(Checkpoint{ModelState: state, Optimizer: r.opt, Scheduler: other.sched, DataGenerator: r.dataGen}), ErrState, "schedule kind")
+}
+
+func TestSaveCheckpointErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ckpt.safetensors")
+	r := newRun(resumeSetups[0], 1)
+	require.NoError(t, SaveCheckpoint(path, r.checkpoint(1)))
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+
+	for name, c := range map[string]Checkpoint{
+		"nil tensor":     {ModelState: []NamedTensor{{Name: "w"}}},
+		"empty name":     {ModelState: []NamedTensor{{Name: "", Tensor: tensor.Zeros(1)}}},
+		"duplicate name": {ModelState: []NamedTensor{{Name: "w", Tensor: tensor.Zeros(1)}, {Name: "w", Tensor: tensor.Zeros(1)}}},
+		"negative epoch": {Epoch: -1},
+	} {
+		require.Error(t, SaveCheckpoint(path, c), name)
+	}
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, before, after, "a failed save leaves the previous checkpoint intact")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "no temporary files are left behind")
+
+	require.Error(t, SaveCheckpoint(filepath.Join(dir, "no/such/dir/ckpt.safetensors"), r.checkpoint(1)))
+}
+
+// TestCheckpointNNModuleResume resumes an nn model with dropout (which
+// draws from the default generator) and batch-norm buffers (running
+// statistics and an Int64 counter), given to the checkpoint as a Module.
+func TestCheckpointNNModuleResume(t *testing.T) {
+	const k, n = 4, 9
+	x := tensor.Of(tensor.Float32).WithGenerator(tensor.NewGenerator(3)).Randn(16, 3)
+	y := x.Sum(1).Gt(0).As(tensor.Float32).Reshape(16, 1)
+	build := func(seed uint64) (nn.Module, Optimizer, Scheduler) {
+		tensor.ManualSeed(seed)
+		m := nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.25), nn.Linear(8, 1))
+		opt := Adam(m.Parameters(), 0.01, AMSGrad())
+		return m, opt, ExponentialLR(opt, 0.95)
+	}
+	lossFn := nn.BCEWithLogitsLoss()
+	epoch := func(m nn.Module, opt Optimizer, s Scheduler) {
+		opt.ZeroGrad()
+		lossFn(m.Forward(autograd.Const(x)), autograd.Const(y)).Backward()
+		opt.Step()
+		s.Step()
+	}
+	weights := func(m nn.Module) [][]byte {
+		var out [][]byte
+		for _, e := range nn.StateDict(m) {
+			out = append(out, tensorBytes(e.Tensor))
+		}
+		return out
+	}
+
+	path := filepath.Join(t.TempDir(), "ckpt.safetensors")
+	m, opt, s := build(1)
+	for range k {
+		epoch(m, opt, s)
+	}
+	require.NoError(t, SaveCheckpoint(path, Checkpoint{Epoch: k, Model: m, Optimizer: opt, Scheduler: s}))
+	for range n - k {
+		epoch(m, opt, s)
+	}
+
+	m2, opt2, s2 := build(2)
+	c := Checkpoint{Model: m2, Optimizer: opt2, Scheduler: s2}
+	require.NoError(t, LoadCheckpoint(path, &c))
+	for e := c.Epoch; e < n; e++ {
+		epoch(m2, opt2, s2)
+	}
+	require.Equal(t, weights(m), weights(m2), "resumed training must give the same state bit for bit")
+
+	// A model of another architecture does not fit.
+	other := nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+	c = Checkpoint{Model: other}
+	require.ErrorIs(t, LoadCheckpoint(path, &c), ErrState)
+	c = Checkpoint{Model: other, ModelState: nn.StateDict(other)}
+	require.Error(t, LoadCheckpoint(path, &c), "Model and ModelState together")
+	require.Error(t, SaveCheckpoint(path, c))
+}
+
+// FuzzLoadCheckpoint feeds arbitrary bytes to the checkpoint reader: it
+// must return an error or load, never panic.
+func FuzzLoadCheckpoint(f *testing.F) {
+	r := newRun(resumeSetups[4], 1)
+	r.epoch()
+	path := filepath.Join(f.TempDir(), "ckpt.safetensors")
+	require.NoError(f, SaveCheckpoint(path, r.checkpoint(1)))
+	data, err := os.ReadFile(path)
+	require.NoError(f, err)
+	f.Add(data)
+	f.Add(data[:len(data)/2])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		target := newRun(resumeSetups[4], 2)
+		c := target.checkpoint(0)
+		_ = loadCheckpoint("fuzz", &c, func() (*readBundle, error) { return readBundleBytes("fuzz", b, formatCheckpoint) })
+	})
+}

@@ -77,7 +77,11 @@ func floatUnary[T float](op UnaryOp, alpha, beta float64) func(d, s []T) {
 			}
 		}
 	case Abs:
-		return apply(math.Abs)
+		return func(d, s []T) {
+			for i, x := range s {
+				d[i] = T(math.Abs(float64(x)))
+			}
+		}
 	case Sign:
 		return func(d, s []T) {
 			for i, x := range s {
@@ -102,11 +106,25 @@ func floatUnary[T float](op UnaryOp, alpha, beta float64) func(d, s []T) {
 	case Log:
 		return apply(math.Log)
 	case Sqrt:
-		return apply(math.Sqrt)
+		// Written out rather than through apply: a direct math.Sqrt call
+		// compiles to one instruction, a call through a func value does not.
+		return func(d, s []T) {
+			for i, x := range s {
+				d[i] = T(math.Sqrt(float64(x)))
+			}
+		}
 	case Rsqrt:
-		return apply(func(x float64) float64 { return 1 / math.Sqrt(x) })
+		return func(d, s []T) {
+			for i, x := range s {
+				d[i] = T(1 / math.Sqrt(float64(x)))
+			}
+		}
 	case Reciprocal:
-		return apply(func(x float64) float64 { return 1 / x })
+		return func(d, s []T) {
+			for i, x := range s {
+				d[i] = 1 / x
+			}
+		}
 	case Sin:
 		return apply(math.Sin)
 	case Cos:
@@ -212,9 +230,17 @@ func floatUnary[T float](op UnaryOp, alpha, beta float64) func(d, s []T) {
 			}
 		}
 	case Floor:
-		return apply(math.Floor)
+		return func(d, s []T) {
+			for i, x := range s {
+				d[i] = T(math.Floor(float64(x)))
+			}
+		}
 	case Ceil:
-		return apply(math.Ceil)
+		return func(d, s []T) {
+			for i, x := range s {
+				d[i] = T(math.Ceil(float64(x)))
+			}
+		}
 	case Round:
 		return apply(math.RoundToEven)
 	case Log1p:

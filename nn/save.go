@@ -1,10 +1,8 @@
 package nn
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
-	"math"
 
 	"github.com/nabla-go/nabla/internal/safetensors"
 	"github.com/nabla-go/nabla/tensor"
@@ -24,7 +22,7 @@ func save(path string, m Module, write writeFunc) error {
 	var ts []safetensors.Tensor
 	if err := tensor.Catch(func() {
 		for _, e := range StateDict(m) {
-			ts = append(ts, safetensors.Tensor{Name: e.Name, DType: e.Tensor.DType(), Shape: e.Tensor.Shape(), Data: encode(e.Tensor)})
+			ts = append(ts, safetensors.Tensor{Name: e.Name, DType: e.Tensor.DType(), Shape: e.Tensor.Shape(), Data: e.Tensor.Bytes()})
 		}
 	}); err != nil {
 		return fmt.Errorf("nn: Save %s: %w", path, err)
@@ -85,87 +83,11 @@ func Load(path string, m Module) error {
 	return nil
 }
 
-// encode returns t's elements in row-major order as little-endian bytes.
-func encode(t *tensor.Tensor) []byte {
-	t = t.CPU()
-	switch t.DType() {
-	case tensor.Float32:
-		v := t.Float32s()
-		b := make([]byte, 4*len(v))
-		for i, x := range v {
-			binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-		}
-		return b
-	case tensor.Float64:
-		v := t.Float64s()
-		b := make([]byte, 8*len(v))
-		for i, x := range v {
-			binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(x))
-		}
-		return b
-	case tensor.Int64:
-		v := t.Int64s()
-		b := make([]byte, 8*len(v))
-		for i, x := range v {
-			binary.LittleEndian.PutUint64(b[8*i:], uint64(x))
-		}
-		return b
-	case tensor.Bool:
-		v := t.Bools()
-		b := make([]byte, len(v))
-		for i, x := range v {
-			if x {
-				b[i] = 1
-			}
-		}
-		return b
-	case tensor.Uint8:
-		return t.Uint8s()
-	}
-	panic(&tensor.Error{Op: "Save", Kind: tensor.ErrDType, Msg: fmt.Sprintf("cannot store dtype %v", t.DType())})
-}
-
-// decode builds a CPU tensor from a safetensors tensor, whose data length
-// the reader has checked against its shape and dtype.
+// decode builds a CPU tensor from a safetensors tensor.
 func decode(st safetensors.Tensor) (*tensor.Tensor, error) {
-	n := 1
-	for _, d := range st.Shape {
-		n *= d
+	t, err := tensor.FromBytes(st.DType, st.Shape, st.Data)
+	if err != nil {
+		return nil, fmt.Errorf("tensor %q: %w", st.Name, err)
 	}
-	if st.DType.Size() == 0 || len(st.Data) != n*st.DType.Size() {
-		return nil, fmt.Errorf("tensor %q: %d bytes do not hold shape %v of %v", st.Name, len(st.Data), st.Shape, st.DType)
-	}
-	var t *tensor.Tensor
-	b := st.Data
-	switch st.DType {
-	case tensor.Float32:
-		v := make([]float32, n)
-		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-		t = tensor.FromSlice(v)
-	case tensor.Float64:
-		v := make([]float64, n)
-		for i := range v {
-			v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-		}
-		t = tensor.FromSlice(v)
-	case tensor.Int64:
-		v := make([]int64, n)
-		for i := range v {
-			v[i] = int64(binary.LittleEndian.Uint64(b[8*i:]))
-		}
-		t = tensor.FromSlice(v)
-	case tensor.Bool:
-		v := make([]bool, n)
-		for i := range v {
-			v[i] = b[i] != 0
-		}
-		t = tensor.FromSlice(v)
-	case tensor.Uint8:
-		t = tensor.FromSlice(append([]uint8(nil), b...))
-	default:
-		return nil, fmt.Errorf("tensor %q: unsupported dtype %v", st.Name, st.DType)
-	}
-	return t.Reshape(st.Shape...), nil
+	return t, nil
 }

@@ -347,7 +347,7 @@ func TestCheckpointNNModuleResume(t *testing.T) {
 	weights := func(m nn.Module) [][]byte {
 		var out [][]byte
 		for _, e := range nn.StateDict(m) {
-			out = append(out, tensorBytes(e.Tensor))
+			out = append(out, e.Tensor.Bytes())
 		}
 		return out
 	}

@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/nabla-go/nabla/device"
 	"github.com/nabla-go/nabla/internal/safetensors"
 	"github.com/nabla-go/nabla/tensor"
 )
@@ -117,7 +115,7 @@ func (b *bundle) addTensor(name string, t *tensor.Tensor) error {
 		return fmt.Errorf("optim: tensor %q is nil", name)
 	}
 	var data []byte
-	err := tensor.Catch(func() { data = tensorBytes(t) })
+	err := tensor.Catch(func() { data = t.Bytes() })
 	if err != nil {
 		return fmt.Errorf("optim: saving tensor %q: %w", name, err)
 	}
@@ -351,98 +349,9 @@ func checksum(tensors []safetensors.Tensor, meta map[string]string) string {
 	return fmt.Sprintf("crc32c:%08x", h.Sum32())
 }
 
-// tensorBytes returns t's elements in row-major order as little-endian
-// bytes, from any device.
-func tensorBytes(t *tensor.Tensor) []byte {
-	c := t.CPU()
-	switch t.DType() {
-	case tensor.Float32:
-		vals := c.Float32s()
-		out := make([]byte, 4*len(vals))
-		for i, v := range vals {
-			binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(v))
-		}
-		return out
-	case tensor.Float64:
-		vals := c.Float64s()
-		out := make([]byte, 8*len(vals))
-		for i, v := range vals {
-			binary.LittleEndian.PutUint64(out[8*i:], math.Float64bits(v))
-		}
-		return out
-	case tensor.Int64:
-		vals := c.Int64s()
-		out := make([]byte, 8*len(vals))
-		for i, v := range vals {
-			binary.LittleEndian.PutUint64(out[8*i:], uint64(v))
-		}
-		return out
-	case tensor.Bool:
-		vals := c.Bools()
-		out := make([]byte, len(vals))
-		for i, v := range vals {
-			if v {
-				out[i] = 1
-			}
-		}
-		return out
-	default:
-		return c.Uint8s()
-	}
-}
-
 // fromBytes builds a CPU tensor from a safetensors tensor.
-func fromBytes(st safetensors.Tensor) (t *tensor.Tensor, err error) {
-	n := 1
-	for _, d := range st.Shape {
-		n *= d
-	}
-	if st.DType.Size() == 0 || len(st.Data) != n*st.DType.Size() {
-		return nil, fmt.Errorf("%d bytes do not hold shape %v of %v", len(st.Data), st.Shape, st.DType)
-	}
-	shape := st.Shape
-	if len(shape) == 0 {
-		shape = nil
-	}
-	err = tensor.Catch(func() {
-		switch st.DType {
-		case device.Float32:
-			vals := make([]float32, n)
-			for i := range vals {
-				vals[i] = math.Float32frombits(binary.LittleEndian.Uint32(st.Data[4*i:]))
-			}
-			t = shaped(tensor.FromSlice(vals), shape)
-		case device.Float64:
-			vals := make([]float64, n)
-			for i := range vals {
-				vals[i] = math.Float64frombits(binary.LittleEndian.Uint64(st.Data[8*i:]))
-			}
-			t = shaped(tensor.FromSlice(vals), shape)
-		case device.Int64:
-			vals := make([]int64, n)
-			for i := range vals {
-				vals[i] = int64(binary.LittleEndian.Uint64(st.Data[8*i:]))
-			}
-			t = shaped(tensor.FromSlice(vals), shape)
-		case device.Bool:
-			vals := make([]bool, n)
-			for i, b := range st.Data {
-				vals[i] = b != 0
-			}
-			t = shaped(tensor.FromSlice(vals), shape)
-		default:
-			t = shaped(tensor.FromSlice(slices.Clone(st.Data)), shape)
-		}
-	})
-	return t, err
-}
-
-// shaped reshapes a 1-D tensor to shape (a 0-d tensor when shape is empty).
-func shaped(t *tensor.Tensor, shape []int) *tensor.Tensor {
-	if len(shape) == 1 {
-		return t
-	}
-	return t.Reshape(shape...)
+func fromBytes(st safetensors.Tensor) (*tensor.Tensor, error) {
+	return tensor.FromBytes(st.DType, st.Shape, st.Data)
 }
 
 // formatFloat formats v so that strconv.ParseFloat gives it back exactly.

@@ -1,10 +1,8 @@
 package tensor
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
-	"math"
 
 	"github.com/nabla-go/nabla/internal/npy"
 )
@@ -58,80 +56,16 @@ func LoadNPY(path string) (*Tensor, error) {
 // npyArray copies t to the host as little-endian C-order bytes.
 func (t *Tensor) npyArray(op string) (a npy.Array, err error) {
 	err = Catch(func() {
-		host := t.hostCopy(op)
-		a = npy.Array{DType: t.DType(), Shape: t.Shape(), Data: make([]byte, t.Numel()*t.DType().Size())}
-		le := binary.LittleEndian
-		switch h := host.(type) {
-		case []float32:
-			for i, v := range h {
-				le.PutUint32(a.Data[4*i:], math.Float32bits(v))
-			}
-		case []float64:
-			for i, v := range h {
-				le.PutUint64(a.Data[8*i:], math.Float64bits(v))
-			}
-		case []int64:
-			for i, v := range h {
-				le.PutUint64(a.Data[8*i:], uint64(v))
-			}
-		case []bool:
-			for i, v := range h {
-				if v {
-					a.Data[i] = 1
-				}
-			}
-		case []uint8:
-			copy(a.Data, h)
-		default:
-			fail(op, ErrDType, "cannot write %v tensors as .npy", t.DType())
-		}
+		a = npy.Array{DType: t.DType(), Shape: t.Shape(), Data: t.Bytes()}
 	})
 	return a, err
 }
 
 // fromNPY builds a CPU tensor from an array that npy.Read validated.
-func fromNPY(a npy.Array) (t *Tensor, err error) {
-	n := a.Numel()
-	if want := n * a.DType.Size(); len(a.Data) != want {
-		return nil, fmt.Errorf("tensor: ReadNPY: shape %v of %v needs %d bytes, got %d", a.Shape, a.DType, want, len(a.Data))
-	}
-	err = Catch(func() {
-		le := binary.LittleEndian
-		var flat *Tensor
-		switch a.DType {
-		case Float32:
-			v := make([]float32, n)
-			for i := range v {
-				v[i] = math.Float32frombits(le.Uint32(a.Data[4*i:]))
-			}
-			flat = FromSlice(v)
-		case Float64:
-			v := make([]float64, n)
-			for i := range v {
-				v[i] = math.Float64frombits(le.Uint64(a.Data[8*i:]))
-			}
-			flat = FromSlice(v)
-		case Int64:
-			v := make([]int64, n)
-			for i := range v {
-				v[i] = int64(le.Uint64(a.Data[8*i:]))
-			}
-			flat = FromSlice(v)
-		case Bool:
-			v := make([]bool, n)
-			for i := range v {
-				v[i] = a.Data[i] != 0
-			}
-			flat = FromSlice(v)
-		case Uint8:
-			flat = FromSlice(append([]uint8(nil), a.Data...))
-		default:
-			fail("ReadNPY", ErrDType, "unsupported dtype %v", a.DType)
-		}
-		t = flat.Reshape(a.Shape...)
-	})
+func fromNPY(a npy.Array) (*Tensor, error) {
+	t, err := FromBytes(a.DType, a.Shape, a.Data)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("tensor: ReadNPY: %w", err)
 	}
 	return t, nil
 }

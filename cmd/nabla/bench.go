@@ -101,11 +101,13 @@ func timeIt(f func(), sync func(), minTime time.Duration) time.Duration {
 var torchBenchScript string
 
 func runBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench", "bench [-device auto|cpu|cuda[:N]] [-quick] [-torch=false]", stderr)
+	fs := newFlagSet("bench", "bench [-device auto|cpu|cuda[:N]] [-quick] [-torch=false] [-mlp=false]", stderr)
 	devName := fs.String("device", "auto", "device to benchmark: auto, cpu, cuda or cuda:N")
-	quick := fs.Bool("quick", false, "small sizes, for a fast smoke run")
+	quick := fs.Bool("quick", false, "small sizes, for a fast smoke run (the MLP epoch on 2,048 embedded images)")
 	withTorch := fs.Bool("torch", true, "also run the suite in PyTorch (python3 with torch) and print the ratio")
 	minTime := fs.Duration("mintime", time.Second, "minimum time spent timing each workload")
+	withMLP := fs.Bool("mlp", true, "also time one MLP training epoch (784-256-128-10, Adam 1e-3, batch 64) on Fashion-MNIST")
+	dataDir := fs.String("data", "", "Fashion-MNIST directory for the MLP epoch, or \"embedded\" (default: as nabla train chooses)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -119,10 +121,19 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	}
 	suite := benchSuite(*quick)
 
+	var mlp *mlpBench
+	if *withMLP {
+		if mlp, err = newMLPBench(*dataDir, *quick); err != nil {
+			return err
+		}
+		defer mlp.cleanup()
+	}
+
 	var torch map[string]float64
+	var torchMLP float64
 	var torchNote string
 	if *withTorch {
-		torch, torchNote = runTorchBench(suite, dev, *quick)
+		torch, torchMLP, torchNote = runTorchBench(suite, mlp, dev, *minTime)
 	}
 
 	info, _ := device.Describe(dev)
@@ -145,36 +156,62 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(tw, line)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if mlp != nil {
+		secs, err := mlp.run(dev, sync)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\nMLP training epoch (784-256-128-10, Adam 1e-3, batch 64) on %s:\n", mlp.describe())
+		fmt.Fprintf(stdout, "  nabla    %7.3f s/epoch  (%.0f samples/s)\n", secs, float64(mlp.n)/secs)
+		if torchMLP > 0 {
+			fmt.Fprintf(stdout, "  PyTorch  %7.3f s/epoch  (%.0f samples/s)  nabla/pytorch speed %.2fx\n", torchMLP, float64(mlp.n)/torchMLP, torchMLP/secs)
+		}
+	}
+	return nil
 }
 
-// runTorchBench times the suite in PyTorch, returning seconds per call by
-// workload name, or a note saying why it could not.
-func runTorchBench(suite []workload, dev device.Device, quick bool) (map[string]float64, string) {
+// runTorchBench times the suite (and the MLP epoch when mlp is not nil) in
+// PyTorch, returning seconds per call by workload name and seconds per
+// MLP epoch, or a note saying why it could not.
+func runTorchBench(suite []workload, mlp *mlpBench, dev device.Device, minTime time.Duration) (map[string]float64, float64, string) {
 	python := findTorchPython()
 	if python == "" {
-		return nil, "(PyTorch comparison skipped: no python3 with torch found; set NABLA_PYTHON or install python3-torch)"
+		return nil, 0, "(PyTorch comparison skipped: no python3 with torch found; set NABLA_PYTHON or install python3-torch)"
 	}
 	names := make([]string, len(suite))
 	for i, w := range suite {
 		names[i] = w.name
 	}
-	req, _ := json.Marshal(map[string]any{"workloads": names, "device": torchDevice(dev), "threads": threadsForTorch()})
+	request := map[string]any{"workloads": names, "device": torchDevice(dev), "threads": threadsForTorch(), "min_time": minTime.Seconds()}
+	if mlp != nil {
+		request["mlp"] = map[string]any{"images": mlp.images, "labels": mlp.labels, "n": mlp.n, "batch": 64, "lr": 1e-3}
+	}
+	req, _ := json.Marshal(request)
 	cmd := exec.Command(python, "-c", torchBenchScript)
 	cmd.Stdin = strings.NewReader(string(req))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Sprintf("(PyTorch comparison failed: %v)", err)
+		msg := strings.TrimSpace(stderr.String())
+		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+			msg = msg[i+1:]
+		}
+		return nil, 0, fmt.Sprintf("(PyTorch comparison failed: %v: %s)", err, msg)
 	}
 	var res struct {
-		Version string             `json:"version"`
-		Threads int                `json:"threads"`
-		Seconds map[string]float64 `json:"seconds"`
+		Version    string             `json:"version"`
+		Threads    int                `json:"threads"`
+		Seconds    map[string]float64 `json:"seconds"`
+		MLPSeconds float64            `json:"mlp_epoch_seconds"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
-		return nil, fmt.Sprintf("(PyTorch comparison: bad output: %v)", err)
+		return nil, 0, fmt.Sprintf("(PyTorch comparison: bad output: %v)", err)
 	}
-	return res.Seconds, fmt.Sprintf("PyTorch %s (%s, %d threads) timed in the same run", res.Version, python, res.Threads)
+	return res.Seconds, res.MLPSeconds, fmt.Sprintf("PyTorch %s (%s, %d threads) timed in the same run", res.Version, python, res.Threads)
 }
 
 func torchDevice(dev device.Device) string {

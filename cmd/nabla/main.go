@@ -28,8 +28,11 @@ type command struct {
 }
 
 var commands = map[string]command{
-	"devices": {"list the devices this binary can use", runDevices},
-	"bench":   {"benchmark nabla on a device, side by side with PyTorch", runBench},
+	"devices":    {"list the devices this binary can use", runDevices},
+	"train":      {"train an MLP or CNN on Fashion-MNIST, with checkpoints and curves", runTrain},
+	"eval":       {"evaluate a trained model on the test set: accuracy, per class, confusion matrix", runEval},
+	"bench":      {"benchmark nabla on a device, side by side with PyTorch", runBench},
+	"init-stats": {"the weight-initialisation experiment: activation histograms per layer", runInitStats},
 }
 
 func main() {
@@ -57,6 +60,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.Is(err, errInterrupted):
+		// The command has already said where it stopped and how to
+		// resume; 130 is how shells report a process ended by Ctrl-C.
+		return 130
 	case errors.As(err, new(usageError)):
 		fmt.Fprintf(stderr, "nabla %s: %v\n", args[0], err)
 		return 2
@@ -91,14 +98,31 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun \"nabla <command> -help\" for the flags of a command.")
 }
 
+// errInterrupted is returned by a command that stopped early on Ctrl-C
+// after saving its state; run exits with status 130 without a message.
+var errInterrupted = errors.New("interrupted")
+
+// hiddenPrefix starts the usage string of a flag that -help does not list
+// (flags for tests and experiments).
+const hiddenPrefix = "(hidden) "
+
 // newFlagSet returns a flag set that reports errors instead of exiting and
-// prints its usage to stderr.
+// prints its usage to stderr, leaving out the flags whose usage starts
+// with hiddenPrefix.
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: nabla %s\n\n", synopsis)
-		fs.PrintDefaults()
+		visible := flag.NewFlagSet(name, flag.ContinueOnError)
+		visible.SetOutput(stderr)
+		fs.VisitAll(func(f *flag.Flag) {
+			if !strings.HasPrefix(f.Usage, hiddenPrefix) {
+				visible.Var(f.Value, f.Name, f.Usage)
+				visible.Lookup(f.Name).DefValue = f.DefValue
+			}
+		})
+		visible.PrintDefaults()
 	}
 	return fs
 }

@@ -24,6 +24,8 @@ func TestCommandDispatch(t *testing.T) {
 		{args: []string{"help"}, code: 0, wantStderr: "commands:"},
 		{args: []string{"frobnicate"}, code: 2, wantStderr: `unknown command "frobnicate" (want one of`},
 		{args: []string{"devices"}, code: 0, wantStdout: "cpu"},
+		{args: []string{"help"}, code: 0, wantStderr: "train "},
+		{args: []string{"help"}, code: 0, wantStderr: "init-stats "},
 		{args: []string{"devices", "extra"}, code: 2, wantStderr: `unexpected argument "extra"`},
 		{args: []string{"devices", "-help"}, code: 0, wantStderr: "usage: nabla devices"},
 		{args: []string{"bench", "-device", "tpu"}, code: 2, wantStderr: `-device "tpu": device: unknown device "tpu" (want cpu, cuda, cuda:N or auto)`},
@@ -45,6 +47,8 @@ func TestBenchQuickWithoutTorch(t *testing.T) {
 	for _, name := range []string{"matmul_128", "add_1M", "exp_1M", "sum_1M", "softmax_256x1024"} {
 		require.Contains(t, stdout, name)
 	}
+	require.Contains(t, stdout, "MLP training epoch (784-256-128-10, Adam 1e-3, batch 64) on 2048 images of the embedded Fashion-MNIST test split")
+	require.Regexp(t, `nabla +\d+\.\d+ s/epoch`, stdout)
 }
 
 func fmtArgs(args []string) string {

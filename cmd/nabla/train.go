@@ -1,0 +1,576 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/nabla-go/nabla/autograd"
+	"github.com/nabla-go/nabla/data"
+	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/models"
+	"github.com/nabla-go/nabla/nn"
+	"github.com/nabla-go/nabla/optim"
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// The files of a run, in its -out directory.
+const (
+	checkpointFile = "checkpoint.safetensors"
+	modelFile      = "model.safetensors"
+	runFile        = "run.json"
+	lossPNG        = "loss.png"
+	accuracyPNG    = "accuracy.png"
+	confusionPNG   = "confusion.png"
+)
+
+// Checkpoint metadata keys (besides those of optim.Checkpoint).
+const (
+	metaRun     = "run"      // the runConfig as JSON
+	metaStep    = "step"     // batches done in the epoch in progress
+	metaLossSum = "loss_sum" // their summed loss, exactly
+	metaHistory = "history"  // the finished epochs' statistics as JSON
+)
+
+// defaultLR is the learning rate of each optimizer when -lr is not given.
+var defaultLR = map[string]float64{
+	"sgd": 0.1, "momentum": 0.01, "adagrad": 0.01, "rmsprop": 1e-3, "adam": 1e-3, "adamw": 1e-3,
+}
+
+// defaultWeightDecay is PyTorch's default: 0.01 for AdamW, 0 otherwise.
+func defaultWeightDecay(opt string) float64 {
+	if opt == "adamw" {
+		return 0.01
+	}
+	return 0
+}
+
+// Test hooks.
+var (
+	// interruptContext returns a context that Ctrl-C (SIGINT) or SIGTERM
+	// cancels, and the function that stops listening.
+	interruptContext = func() (context.Context, context.CancelFunc) {
+		return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	}
+	// afterStep, when not nil, is called after every training step with
+	// the epoch (from 1) and the number of batches done in it.
+	afterStep func(epoch, step int)
+)
+
+// runConfig is everything that defines a training run: a resumed run must
+// have the same. It is saved in run.json and in every checkpoint.
+type runConfig struct {
+	Model       string     `json:"model"`
+	Optimizer   string     `json:"optimizer"`
+	LR          float64    `json:"lr"`
+	WeightDecay float64    `json:"weight_decay"`
+	Dropout     float64    `json:"dropout"`
+	Batch       int        `json:"batch"`
+	Seed        uint64     `json:"seed"`
+	Limit       int        `json:"limit,omitempty"`
+	Data        dataSource `json:"data"`
+}
+
+// epochStats are the statistics of one finished epoch.
+type epochStats struct {
+	Epoch       int     `json:"epoch"`
+	TrainLoss   float64 `json:"train_loss"`
+	ValAccuracy float64 `json:"validation_accuracy"`
+	Seconds     float64 `json:"seconds"`
+}
+
+// runRecord is run.json: the run's configuration and results, which eval
+// reads to rebuild the model.
+type runRecord struct {
+	Program      string       `json:"program"`
+	Config       runConfig    `json:"config"`
+	Epochs       int          `json:"epochs"`
+	Device       string       `json:"device"`
+	Data         string       `json:"data"`
+	Sizes        splitSizes   `json:"sizes"`
+	Classes      []string     `json:"classes"`
+	Parameters   int          `json:"parameters"`
+	Status       string       `json:"status"` // running, interrupted or done
+	History      []epochStats `json:"history"`
+	TestAccuracy *float64     `json:"test_accuracy,omitempty"`
+}
+
+// trainOptions are the flags of nabla train.
+type trainOptions struct {
+	model, device, optimizer, data, out string
+	epochs, batch, limit                int
+	lr, weightDecay, dropout            float64
+	seed                                uint64
+	resume                              bool
+}
+
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	flags := newFlagSet("train", "train [-model mlp|cnn] [-device auto|cpu|cuda[:N]] [-epochs N] [-optimizer NAME] [-data DIR] [-out DIR] [-resume] [flags]", stderr)
+	var o trainOptions
+	flags.StringVar(&o.model, "model", "mlp", "network: mlp (784-256-128-10 perceptron) or cnn (two convolution blocks)")
+	flags.StringVar(&o.device, "device", "auto", "device to train on: auto (a GPU when there is one), cpu, cuda or cuda:N")
+	flags.IntVar(&o.epochs, "epochs", 5, "number of epochs; with -resume, the total including those done")
+	flags.IntVar(&o.batch, "batch", 64, "mini-batch size")
+	flags.Float64Var(&o.lr, "lr", 0, "learning rate (default 0.1 for sgd, 0.01 for momentum and adagrad, 0.001 for rmsprop, adam and adamw)")
+	flags.StringVar(&o.optimizer, "optimizer", "adam", "optimizer: sgd, momentum (SGD, momentum 0.9), adagrad, rmsprop, adam or adamw")
+	flags.Float64Var(&o.weightDecay, "weight-decay", 0, "weight decay: an L2 penalty, decoupled for adamw (whose default is 0.01)")
+	flags.Float64Var(&o.dropout, "dropout", 0, "dropout probability after the hidden layers (0: no dropout)")
+	flags.Uint64Var(&o.seed, "seed", 1, "random seed of the initialisation, the shuffling and dropout")
+	flags.StringVar(&o.data, "data", "", "directory holding the Fashion-MNIST IDX files, or \"embedded\" (default: $NABLA_DATA, else "+data.DefaultFashionMNISTDir+" when present, else the embedded test split)")
+	flags.StringVar(&o.out, "out", "out", "directory for the checkpoint, the trained model, run.json and the PNG curves")
+	flags.BoolVar(&o.resume, "resume", false, "continue the run in -out from its last checkpoint")
+	flags.IntVar(&o.limit, "limit", 0, hiddenPrefix+"train on the first N training samples only (0: all)")
+	if err := parseFlags(flags, args); err != nil {
+		return err
+	}
+	set := flagsSet(flags)
+	if err := o.validate(); err != nil {
+		return err
+	}
+	dev, err := parseDevice(o.device)
+	if err != nil {
+		return err
+	}
+
+	var cfg runConfig
+	epochs := o.epochs
+	if o.resume {
+		rec, err := readRunRecord(o.out)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return usagef("-resume: no run to resume in %s (%s is missing); train without -resume first", o.out, filepath.Join(o.out, runFile))
+			}
+			return err
+		}
+		if cfg, err = o.resumeConfig(set, rec); err != nil {
+			return err
+		}
+		if !set["epochs"] {
+			epochs = rec.Epochs
+		}
+	} else {
+		src, err := resolveData(o.data)
+		if err != nil {
+			return err
+		}
+		cfg = o.config(set, src)
+	}
+
+	ctx, stop := interruptContext()
+	defer stop()
+	// After the first Ctrl-C, a second one kills the process at once
+	// (without a checkpoint), as it would any program.
+	go func() { <-ctx.Done(); stop() }()
+	t := &trainer{cfg: cfg, epochs: epochs, dev: dev, out: o.out, stdout: stdout, stderr: stderr}
+	if set["device"] {
+		t.resumeFlags = " -device " + o.device
+	}
+	return t.run(ctx, o.resume)
+}
+
+func (o *trainOptions) validate() error {
+	if err := checkChoice("model", "model", o.model, modelNames); err != nil {
+		return err
+	}
+	if err := checkChoice("optimizer", "optimizer", o.optimizer, optimizerNames); err != nil {
+		return err
+	}
+	if err := positiveInt("epochs", o.epochs, "number of epochs"); err != nil {
+		return err
+	}
+	if err := positiveInt("batch", o.batch, "batch size"); err != nil {
+		return err
+	}
+	switch {
+	case o.lr < 0 || math.IsNaN(o.lr):
+		return usagef("-lr %v: want a positive learning rate (or 0 for the optimizer's default)", o.lr)
+	case o.weightDecay < 0 || math.IsNaN(o.weightDecay):
+		return usagef("-weight-decay %v: want 0 or more", o.weightDecay)
+	case !(o.dropout >= 0 && o.dropout < 1):
+		return usagef("-dropout %v: want a probability in [0, 1)", o.dropout)
+	case o.limit < 0:
+		return usagef("-limit %d: want 0 (all samples) or a positive number of samples", o.limit)
+	}
+	return nil
+}
+
+// config builds a new run's configuration from the flags.
+func (o *trainOptions) config(set map[string]bool, src dataSource) runConfig {
+	cfg := runConfig{
+		Model: o.model, Optimizer: o.optimizer, LR: o.lr, WeightDecay: o.weightDecay,
+		Dropout: o.dropout, Batch: o.batch, Seed: o.seed, Limit: o.limit, Data: src,
+	}
+	if cfg.LR == 0 {
+		cfg.LR = defaultLR[cfg.Optimizer]
+	}
+	if !set["weight-decay"] {
+		cfg.WeightDecay = defaultWeightDecay(cfg.Optimizer)
+	}
+	return cfg
+}
+
+// resumeConfig returns the configuration of the run to resume. Flags
+// given on the command line must agree with it, except -epochs and
+// -device, which may change.
+func (o *trainOptions) resumeConfig(set map[string]bool, rec *runRecord) (runConfig, error) {
+	cfg := rec.Config
+	differs := func(name string, have, want any) error {
+		return usagef("-resume: -%s %v differs from the run in %s, which has -%s %v; leave -%s out to resume it, or train a new run into another -out",
+			name, have, o.out, name, want, name)
+	}
+	checks := []struct {
+		name       string
+		have, want any
+	}{
+		{"model", o.model, cfg.Model},
+		{"optimizer", o.optimizer, cfg.Optimizer},
+		{"lr", o.lr, cfg.LR},
+		{"weight-decay", o.weightDecay, cfg.WeightDecay},
+		{"dropout", o.dropout, cfg.Dropout},
+		{"batch", o.batch, cfg.Batch},
+		{"seed", o.seed, cfg.Seed},
+		{"limit", o.limit, cfg.Limit},
+	}
+	for _, c := range checks {
+		if set[c.name] && fmt.Sprint(c.have) != fmt.Sprint(c.want) {
+			return cfg, differs(c.name, c.have, c.want)
+		}
+	}
+	if set["data"] {
+		src, err := resolveData(o.data)
+		if err != nil {
+			return cfg, err
+		}
+		if src.Dir != cfg.Data.Dir {
+			return cfg, differs("data", strconv.Quote(o.data), cfg.Data)
+		}
+	}
+	return cfg, nil
+}
+
+// readRunRecord reads run.json from dir.
+func readRunRecord(dir string) (*runRecord, error) {
+	path := filepath.Join(dir, runFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rec runRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := checkChoice("model", "model", rec.Config.Model, modelNames); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return &rec, nil
+}
+
+// writeFileAtomic writes b to path through a temporary file and a rename.
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// makeOptimizer builds the optimizer the configuration names.
+func makeOptimizer(cfg runConfig, params []*autograd.Var) optim.Optimizer {
+	wd := optim.WeightDecay(cfg.WeightDecay)
+	switch cfg.Optimizer {
+	case "sgd":
+		return optim.SGD(params, cfg.LR, wd)
+	case "momentum":
+		return optim.SGD(params, cfg.LR, optim.Momentum(0.9), wd)
+	case "adagrad":
+		return optim.AdaGrad(params, cfg.LR, wd)
+	case "rmsprop":
+		return optim.RMSProp(params, cfg.LR, wd)
+	case "adamw":
+		return optim.AdamW(params, cfg.LR, wd)
+	default:
+		return optim.Adam(params, cfg.LR, wd)
+	}
+}
+
+// trainer runs one training run.
+type trainer struct {
+	cfg            runConfig
+	epochs         int
+	dev            device.Device
+	out            string
+	stdout, stderr io.Writer
+	resumeFlags    string // flags to repeat in the resume command
+
+	rec   runRecord
+	model nn.Module
+	opt   optim.Optimizer
+}
+
+func (t *trainer) path(name string) string { return filepath.Join(t.out, name) }
+
+func (t *trainer) run(ctx context.Context, resume bool) error {
+	cfg := t.cfg
+	s, err := loadSplits(cfg.Data, cfg.Limit)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(t.out, 0o755); err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "data: %s\n", s.describe())
+	info, err := device.Describe(t.dev)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "device: %v\n", info)
+
+	// The model, the optimizer and the loaders, every op on t.dev.
+	tensor.ManualSeed(cfg.Seed)
+	model, err := models.ByName(cfg.Model, cfg.Dropout)
+	if err != nil {
+		return err
+	}
+	model = model.To(t.dev)
+	opt := makeOptimizer(cfg, model.Parameters())
+	t.model, t.opt = model, opt
+	loaderGen := tensor.NewGenerator(cfg.Seed + 1)
+	trainLoader, err := data.NewLoader(s.train, data.BatchSize(cfg.Batch), data.ShuffleWith(loaderGen), data.ToDevice(t.dev))
+	if err != nil {
+		return err
+	}
+	evalBatch := max(cfg.Batch, 500)
+	valLoader, err := data.NewLoader(s.val, data.BatchSize(evalBatch), data.ToDevice(t.dev))
+	if err != nil {
+		return err
+	}
+	testLoader, err := data.NewLoader(s.test, data.BatchSize(evalBatch), data.ToDevice(t.dev))
+	if err != nil {
+		return err
+	}
+	cfgJSON, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+
+	startEpoch, startStep, startLoss := 0, 0, 0.0
+	var history []epochStats
+	if resume {
+		ck := optim.Checkpoint{Model: model, Optimizer: opt, DataGenerator: loaderGen}
+		if err := optim.LoadCheckpoint(t.path(checkpointFile), &ck); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("-resume: %s holds no checkpoint (%s is missing)", t.out, checkpointFile)
+			}
+			return fmt.Errorf("-resume: %w", err)
+		}
+		if ck.Metadata[metaRun] != string(cfgJSON) {
+			return fmt.Errorf("-resume: %s was written by another run than %s describes (checkpoint: %s)",
+				t.path(checkpointFile), t.path(runFile), ck.Metadata[metaRun])
+		}
+		startEpoch = ck.Epoch
+		if startStep, err = strconv.Atoi(ck.Metadata[metaStep]); err != nil {
+			return fmt.Errorf("-resume: %s: bad step %q", t.path(checkpointFile), ck.Metadata[metaStep])
+		}
+		if startLoss, err = strconv.ParseFloat(ck.Metadata[metaLossSum], 64); err != nil {
+			return fmt.Errorf("-resume: %s: bad loss sum %q", t.path(checkpointFile), ck.Metadata[metaLossSum])
+		}
+		if err := json.Unmarshal([]byte(ck.Metadata[metaHistory]), &history); err != nil {
+			return fmt.Errorf("-resume: %s: bad history: %v", t.path(checkpointFile), err)
+		}
+		at := fmt.Sprintf("the end of epoch %d", startEpoch)
+		if startStep > 0 {
+			at = fmt.Sprintf("epoch %d, step %d of %d", startEpoch+1, startStep, trainLoader.Len())
+		}
+		fmt.Fprintf(t.stdout, "resuming %s from %s\n", t.path(checkpointFile), at)
+	} else {
+		// A new run: outputs of an earlier run in -out would be stale.
+		if _, err := os.Stat(t.path(checkpointFile)); err == nil {
+			fmt.Fprintf(t.stdout, "note: starting a new run in %s, replacing the one there (use -resume to continue a run)\n", t.out)
+		}
+		for _, name := range []string{checkpointFile, modelFile, confusionPNG, lossPNG, accuracyPNG} {
+			if err := os.Remove(t.path(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	fmt.Fprintf(t.stdout, "model: %s, %d parameters\n", cfg.Model, nn.NumParameters(model))
+	fmt.Fprintf(t.stdout, "optimizer: %v\n", opt)
+
+	t.rec = runRecord{
+		Program: "nabla train", Config: cfg, Epochs: t.epochs, Device: t.dev.String(),
+		Data: s.describe(), Sizes: s.sizes(), Classes: s.classes,
+		Parameters: nn.NumParameters(model), Status: "running", History: history,
+	}
+	if err := t.writeRecord(); err != nil {
+		return err
+	}
+
+	save := func(epoch, step int, lossSum float64, dataGen *tensor.Generator) error {
+		hist, err := json.Marshal(t.rec.History)
+		if err != nil {
+			return err
+		}
+		return optim.SaveCheckpoint(t.path(checkpointFile), optim.Checkpoint{
+			Epoch: epoch, Model: model, Optimizer: opt, DataGenerator: dataGen,
+			Metadata: map[string]string{
+				metaRun: string(cfgJSON), metaStep: strconv.Itoa(step),
+				metaLossSum: strconv.FormatFloat(lossSum, 'g', -1, 64), metaHistory: string(hist),
+			},
+		})
+	}
+
+	lossFn := nn.CrossEntropyLoss()
+	batches := trainLoader.Len()
+	if startEpoch < t.epochs {
+		fmt.Fprintf(t.stdout, "training epochs %d to %d: %d batches of %d\n", startEpoch+1, t.epochs, batches, cfg.Batch)
+	} else {
+		fmt.Fprintf(t.stdout, "the run has done %d epochs of -epochs %d: nothing to train (raise -epochs to train on)\n", startEpoch, t.epochs)
+	}
+	for epoch := startEpoch; epoch < t.epochs; epoch++ {
+		// The loader's generator before the epoch draws its order: a
+		// checkpoint in the middle of the epoch restores this state, so
+		// that the resumed epoch visits the samples in the same order.
+		seed0, offset0 := loaderGen.State()
+		skip, lossSum := 0, 0.0
+		if epoch == startEpoch {
+			skip, lossSum = startStep, startLoss
+		}
+		done, samples := skip, 0
+		start := time.Now()
+		prog := newProgress(t.stderr, epoch+1, t.epochs, batches, skip)
+		interrupted := false
+		model.Train()
+		for b, err := range trainLoader.All() {
+			if err != nil {
+				prog.finish()
+				return err
+			}
+			if b.Seq < skip {
+				continue
+			}
+			x, y := b.X(), b.Y()
+			opt.ZeroGrad()
+			loss := lossFn(model.Forward(autograd.Const(x)), autograd.Const(y))
+			loss.Backward()
+			opt.Step()
+			lossSum += loss.Item()
+			done++
+			samples += x.Size(0)
+			prog.step(done, samples, lossSum/float64(done))
+			if afterStep != nil {
+				afterStep(epoch+1, done)
+			}
+			if ctx.Err() != nil {
+				interrupted = true
+				break
+			}
+		}
+		prog.finish()
+		if interrupted && done < batches {
+			mid := tensor.NewGenerator(0)
+			mid.SetState(seed0, offset0)
+			if err := save(epoch, done, lossSum, mid); err != nil {
+				return err
+			}
+			return t.interrupted(fmt.Sprintf("after step %d of %d in epoch %d", done, batches, epoch+1))
+		}
+		secs := time.Since(start).Seconds()
+		valAcc, err := models.Accuracy(model, valLoader)
+		if err != nil {
+			return err
+		}
+		st := epochStats{Epoch: epoch + 1, TrainLoss: lossSum / float64(done), ValAccuracy: valAcc, Seconds: secs}
+		t.rec.History = append(t.rec.History, st)
+		fmt.Fprintf(t.stdout, "epoch %d/%d: train loss %.4f, validation accuracy %.2f%%, %.1fs (%.0f samples/s)\n",
+			epoch+1, t.epochs, st.TrainLoss, 100*valAcc, secs, float64(samples)/secs)
+		if err := save(epoch+1, 0, 0, loaderGen); err != nil {
+			return err
+		}
+		if err := t.writeCurves(); err != nil {
+			return err
+		}
+		if err := t.writeRecord(); err != nil {
+			return err
+		}
+		if ctx.Err() != nil && epoch+1 < t.epochs {
+			return t.interrupted(fmt.Sprintf("at the end of epoch %d", epoch+1))
+		}
+	}
+
+	testAcc, err := models.Accuracy(model, testLoader)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "test accuracy: %.2f%% (%d images)\n", 100*testAcc, s.test.Len())
+	if err := nn.Save(t.path(modelFile), model); err != nil {
+		return err
+	}
+	if len(t.rec.History) > 0 {
+		if err := t.writeCurves(); err != nil {
+			return err
+		}
+	}
+	t.rec.Status = "done"
+	t.rec.TestAccuracy = &testAcc
+	if err := t.writeRecord(); err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stdout, "wrote %s (weights), %s (configuration and history), %s (last checkpoint), %s and %s (curves)\n",
+		t.path(modelFile), t.path(runFile), t.path(checkpointFile), t.path(lossPNG), t.path(accuracyPNG))
+	fmt.Fprintf(t.stdout, "evaluate with: nabla eval -out %s\n", t.out)
+	return nil
+}
+
+// interrupted records an interrupted run and says how to resume it.
+func (t *trainer) interrupted(where string) error {
+	t.rec.Status = "interrupted"
+	if err := t.writeRecord(); err != nil {
+		return err
+	}
+	fmt.Fprintf(t.stderr, "interrupted %s; checkpoint saved to %s\nresume with: nabla train -resume -out %s%s\n",
+		where, t.path(checkpointFile), t.out, t.resumeFlags)
+	return errInterrupted
+}
+
+func (t *trainer) writeRecord() error {
+	b, err := json.MarshalIndent(t.rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(t.path(runFile), append(b, '\n'))
+}
+
+func (t *trainer) writeCurves() error {
+	var loss, acc []float64
+	for _, h := range t.rec.History {
+		loss = append(loss, h.TrainLoss)
+		acc = append(acc, 100*h.ValAccuracy)
+	}
+	title := fmt.Sprintf("nabla train -model %s -optimizer %s", t.cfg.Model, t.cfg.Optimizer)
+	if err := writeCurve(t.path(lossPNG), title+": training loss", "mean cross-entropy loss", loss); err != nil {
+		return err
+	}
+	return writeCurve(t.path(accuracyPNG), title+": validation accuracy", "accuracy (%)", acc)
+}

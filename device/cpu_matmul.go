@@ -1,6 +1,9 @@
 package device
 
-import "fmt"
+import (
+	"fmt"
+	"runtime"
+)
 
 func (c *host) MatMul(dst, a, b View) error {
 	if a.Rank() != 3 || b.Rank() != 3 || dst.Rank() != 3 {
@@ -8,19 +11,27 @@ func (c *host) MatMul(dst, a, b View) error {
 	}
 	switch dst.Buf.DType() {
 	case Float32:
-		return runMatMul[float32](dst, a, b, gemmF32)
+		return runMatMul[float32](dst, a, b, gemmF32, gemmSerialF32)
 	case Float64:
-		return runMatMul[float64](dst, a, b, gemmF64)
+		return runMatMul[float64](dst, a, b, gemmF64, gemmSerialF64)
 	}
 	return unsupported("matmul", dst.Buf.DType())
 }
 
 // gemmFunc computes C = A·B for an m×k matrix A with element (i, p) at
 // a[i*ars+p*acs], a k×n matrix B with (p, j) at b[p*brs+j*bcs], and an
-// m×n matrix C with (i, j) at c[i*crs+j*ccs].
+// m×n matrix C with (i, j) at c[i*crs+j*ccs]. C is overwritten (not
+// accumulated); k may be 0, which zeroes C.
 type gemmFunc[T float] func(m, n, k int, a []T, ars, acs int, b []T, brs, bcs int, c []T, crs, ccs int)
 
-func runMatMul[T float](dst, a, b View, gemm gemmFunc[T]) error {
+// batchSerialWork is the m·n·k below which a batch of products is spread
+// over threads one whole product each, rather than threading each product.
+const batchSerialWork = 1 << 20
+
+// runMatMul multiplies each batch item with gemm, which may use several
+// threads; when the items are small it runs them in parallel with serial,
+// the single-threaded form.
+func runMatMul[T float](dst, a, b View, gemm, serial gemmFunc[T]) error {
 	d, err := slice[T]("matmul", dst)
 	if err != nil {
 		return err
@@ -40,11 +51,25 @@ func runMatMul[T float](dst, a, b View, gemm gemmFunc[T]) error {
 	if batch == 0 || m == 0 || n == 0 {
 		return nil
 	}
-	for i := 0; i < batch; i++ {
+	item := func(i int, gemm gemmFunc[T]) {
 		gemm(m, n, k,
 			x[a.Offset+i*a.Strides[0]:], a.Strides[1], a.Strides[2],
 			y[b.Offset+i*b.Strides[0]:], b.Strides[1], b.Strides[2],
 			d[dst.Offset+i*dst.Strides[0]:], dst.Strides[1], dst.Strides[2])
+	}
+	// Items may run concurrently only if their outputs are disjoint: the
+	// batch stride must step past the whole of one item.
+	span := (m-1)*dst.Strides[1] + (n-1)*dst.Strides[2] + 1
+	if batch > 1 && m*n*max(k, 1) < batchSerialWork && dst.Strides[0] >= span {
+		gemmFor(batch, max(1, batchSerialWork/(m*n*max(k, 1))), runtime.GOMAXPROCS(0), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				item(i, serial)
+			}
+		})
+		return nil
+	}
+	for i := 0; i < batch; i++ {
+		item(i, gemm)
 	}
 	return nil
 }

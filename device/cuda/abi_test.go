@@ -1,0 +1,208 @@
+package cuda
+
+// These tests run in the default build, without a GPU: they check the
+// host side of the kernel ABI against the embedded PTX.
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/kernels"
+)
+
+// ptxParam is one kernel parameter as declared in PTX.
+type ptxParam struct{ size, align uintptr }
+
+var (
+	entryRe = regexp.MustCompile(`(?s)\.visible \.entry (\w+)\((.*?)\)`)
+	paramRe = regexp.MustCompile(`\.param (?:\.align (\d+) )?\.(\w+) \w+?(?:\[(\d+)\])?$`)
+)
+
+// ptxEntries parses the kernel entry points of a PTX module.
+func ptxEntries(t *testing.T, src string) map[string][]ptxParam {
+	t.Helper()
+	out := map[string][]ptxParam{}
+	for _, m := range entryRe.FindAllStringSubmatch(src, -1) {
+		var params []ptxParam
+		for _, line := range strings.Split(m[2], "\n") {
+			line = strings.TrimSuffix(strings.TrimSpace(line), ",")
+			if line == "" {
+				continue
+			}
+			pm := paramRe.FindStringSubmatch(line)
+			require.NotNil(t, pm, "kernel %s: cannot parse parameter %q", m[1], line)
+			size := map[string]uintptr{"u64": 8, "s64": 8, "f64": 8, "b64": 8, "u32": 4, "s32": 4, "f32": 4, "b32": 4, "u16": 2, "s16": 2, "b16": 2, "u8": 1, "s8": 1, "b8": 1}[pm[2]]
+			require.NotZero(t, size, "kernel %s: unknown parameter type %q", m[1], pm[2])
+			p := ptxParam{size: size, align: size}
+			if pm[3] != "" { // .align A .b8 name[S]
+				n, _ := strconv.Atoi(pm[3])
+				a, _ := strconv.Atoi(pm[1])
+				p = ptxParam{size: uintptr(n), align: uintptr(a)}
+			}
+			params = append(params, p)
+		}
+		out[m[1]] = params
+	}
+	return out
+}
+
+// layout turns a PTX parameter list into the offsets and sizes the
+// parameter buffer must have.
+func layout(ps []ptxParam) []argField {
+	var out []argField
+	off := uintptr(0)
+	for _, p := range ps {
+		off = (off + p.align - 1) &^ (p.align - 1)
+		out = append(out, argField{off, p.size})
+		off += p.size
+	}
+	return out
+}
+
+// kernelCall is a kernel the host may launch and how it packs its
+// parameters.
+type kernelCall struct {
+	module, name string
+	pack         func(a *argBuf)
+}
+
+// allCalls enumerates every kernel name the backend can produce, with its
+// packer.
+func allCalls() []kernelCall {
+	var calls []kernelCall
+	add := func(module, name string, pack func(a *argBuf)) {
+		if name != "" {
+			calls = append(calls, kernelCall{module, name, pack})
+		}
+	}
+	var it iterArgs
+	sc := newScalars(1, 2)
+	for op := device.UnaryOp(0); op <= device.NotBool; op++ {
+		for _, dt := range dtypes {
+			add(modUnary, unaryKernel(op, dt), func(a *argBuf) { packUnary(a, 0, 0, &it, &sc) })
+		}
+	}
+	for op := device.Add; op <= device.Xor; op++ {
+		for _, dt := range dtypes {
+			add(modBinary, binaryKernel(op, dt), func(a *argBuf) { packBinary(a, 0, 0, 0, &it, 0) })
+		}
+	}
+	for _, s := range dtypes {
+		for _, d := range dtypes {
+			add(modCopy, copyKernel(s, d), func(a *argBuf) { packCopy(a, 0, 0, &it) })
+		}
+		add(modCopy, fillKernel(s), func(a *argBuf) { packFill(a, 0, &it, s, 1) })
+		add(modCopy, whereKernel(s), func(a *argBuf) { packWhere(a, 0, 0, 0, 0, &it) })
+		add(modIndex, gatherKernel(s), func(a *argBuf) { packIndex(a, 0, 0, 0, &it, 1, 1, 0, 0) })
+		add(modRandom, randomKernel(s), func(a *argBuf) { packRandom(a, 0, &it, device.Normal, 1, 2, 0, 1) })
+	}
+	var ra redArgs
+	for op := device.Sum; op <= device.Var; op++ {
+		for _, dt := range dtypes {
+			add(modReduce, reduceKernel(op, dt), func(a *argBuf) { packReduce(a, 0, 0, 0, &ra) })
+		}
+		add(modReduce, reducePartKernel(op), func(a *argBuf) { packReducePart(a, 0, 0, &ra) })
+	}
+	var sm smArgs
+	var cv convArgs
+	for _, dt := range []device.DType{device.Float32, device.Float64} {
+		for _, log := range []bool{false, true} {
+			add(modSoftmax, softmaxKernel(dt, log), func(a *argBuf) { packSoftmax(a, 0, 0, &sm, true) })
+		}
+	}
+	for _, dt := range []device.DType{device.Float32, device.Float64, device.Int64} {
+		add(modIndex, scatterAddKernel(dt), func(a *argBuf) { packIndex(a, 0, 0, 0, &it, 1, 1, 0, 0) })
+		add(modConv, im2colKernel(dt), func(a *argBuf) { packConv(a, 0, 0, &cv) })
+		add(modConv, col2imKernel(dt), func(a *argBuf) { packConv(a, 0, 0, &cv) })
+	}
+	var g gemmArgs
+	for _, k := range []string{"matmul_kn_f32", "matmul_kk_f32", "matmul_mn_f32", "matmul_mk_f32", "matmul_ss_f32", "matmul_f64",
+		"tf32_kn_f32", "tf32_kk_f32", "tf32_mn_f32", "tf32_mk_f32"} {
+		add(modMatMul, k, func(a *argBuf) { packGemm(a, 0, 0, 0, &g) })
+	}
+	return calls
+}
+
+// TestKernelABI checks, for every PTX architecture, that each kernel the
+// host can launch exists and that the host packs exactly the parameter
+// list the kernel declares.
+func TestKernelABI(t *testing.T) {
+	calls := allCalls()
+	require.Greater(t, len(calls), 250)
+	for _, arch := range kernels.Archs {
+		entries := map[string]map[string][]ptxParam{}
+		for _, mod := range allModules {
+			src, got, err := kernels.PTX(mod, arch/10, arch%10)
+			require.NoError(t, err)
+			require.Equal(t, arch, got)
+			entries[mod] = ptxEntries(t, src)
+		}
+		used := map[string]bool{}
+		for _, c := range calls {
+			params, ok := entries[c.module][c.name]
+			require.True(t, ok, "compute_%d: kernel %s.%s is missing from the PTX", arch, c.module, c.name)
+			var rec []argField
+			a := &argBuf{rec: &rec}
+			c.pack(a)
+			want := layout(params)
+			require.Equal(t, want, rec, "compute_%d: parameters of %s.%s", arch, c.module, c.name)
+			require.Equal(t, len(want), a.np)
+			for i, f := range want {
+				require.Equal(t, uint32(f.Off), a.offs[i])
+			}
+			used[c.module+"."+c.name] = true
+		}
+		// Every kernel in the PTX is reachable from the host.
+		for mod, es := range entries {
+			for name := range es {
+				require.True(t, used[mod+"."+name], "compute_%d: kernel %s.%s is never launched by the host", arch, mod, name)
+			}
+		}
+	}
+}
+
+// TestStructSizes pins the sizes of the mirrored structs (the PTX check
+// above compares them with the kernels' declarations too).
+func TestStructSizes(t *testing.T) {
+	require.Equal(t, uintptr(336), unsafe.Sizeof(iterArgs{}))
+	require.Equal(t, uintptr(48), unsafe.Sizeof(scalars{}))
+	require.Equal(t, uintptr(368), unsafe.Sizeof(redArgs{}))
+	require.Equal(t, uintptr(32), unsafe.Sizeof(redState{}))
+	require.Equal(t, uintptr(24), unsafe.Sizeof(errWord{}))
+	require.Equal(t, uintptr(120), unsafe.Sizeof(gemmArgs{}))
+	require.Equal(t, uintptr(168), unsafe.Sizeof(convArgs{}))
+}
+
+func TestKernelNames(t *testing.T) {
+	require.Equal(t, "leaky_relu_f32", unaryKernel(device.LeakyRelu, device.Float32))
+	require.Equal(t, "", unaryKernel(device.Exp, device.Int64))
+	require.Equal(t, "abs_u8", unaryKernel(device.Abs, device.Uint8))
+	require.Equal(t, "not_bool", unaryKernel(device.NotBool, device.Bool))
+	require.Equal(t, "", unaryKernel(device.Neg, device.Bool))
+	require.Equal(t, "eq_u8", binaryKernel(device.Eq, device.Bool))
+	require.Equal(t, "", binaryKernel(device.Lt, device.Bool))
+	require.Equal(t, "", binaryKernel(device.Pow, device.Int64))
+	require.Equal(t, "and_bool", binaryKernel(device.And, device.Bool))
+	require.Equal(t, "", binaryKernel(device.And, device.Float32))
+	require.Equal(t, "copy_bool_f32", copyKernel(device.Bool, device.Float32))
+	require.Equal(t, "sum_u8", reduceKernel(device.Sum, device.Bool))
+	require.Equal(t, "logsumexp_part", reducePartKernel(device.LogSumExp))
+	require.Equal(t, "log_softmax_f64", softmaxKernel(device.Float64, true))
+}
+
+func TestSelectArch(t *testing.T) {
+	for _, c := range []struct{ major, minor, want int }{{7, 0, 70}, {7, 5, 70}, {8, 0, 80}, {8, 6, 80}, {8, 9, 80}, {9, 0, 90}, {10, 0, 90}, {12, 0, 90}} {
+		got, err := kernels.Select(c.major, c.minor)
+		require.NoError(t, err)
+		require.Equal(t, c.want, got, fmt.Sprintf("sm_%d%d", c.major, c.minor))
+	}
+	_, err := kernels.Select(6, 1)
+	require.ErrorContains(t, err, "not supported")
+}

@@ -1,0 +1,69 @@
+// Package cuda is nabla's CUDA backend: it implements device.Backend on
+// NVIDIA GPUs through the CUDA driver API (gorgonia.org/cu), with the
+// hand-written kernels of package kernels.
+//
+// The backend is compiled only with the cuda build tag:
+//
+//	go build -tags cuda ./...
+//
+// because gorgonia.org/cu initialises the driver in its package init and
+// exits the process when no GPU is present. A program that imports
+// package tensor gets this backend automatically when built with the tag
+// (tensor/cuda_link.go); device.Best() then returns cuda:0. Without the tag
+// this package holds only its pure-Go parts (kernel argument layouts and
+// launch planning), so the default build stays free of cgo.
+//
+// # Design
+//
+// Contexts. Each device uses its primary context, retained once. CUDA
+// makes a context current per OS thread while Go moves goroutines between
+// threads, so every call into the driver first makes the device's context
+// current on the calling thread and stays on that thread until it is done:
+// kernel launches go through one small cgo function that sets the context
+// and launches in the same C call (a goroutine cannot change threads in the
+// middle of a C call), and multi-call sequences (allocation, copies) run
+// under runtime.LockOSThread with cuCtxSetCurrent first. cuCtxSetCurrent is
+// a thread-local store in the driver, far cheaper than sending every
+// operation to a dedicated OS thread over a channel, and any number of
+// goroutines can use a device at once.
+//
+// Streams. One non-blocking stream per device; every kernel and copy is
+// queued on it, so operations run in program order without host waits.
+// The host waits only in Download (which returns data), Synchronize, and
+// when the allocator must return memory to the driver.
+//
+// Memory. A caching allocator rounds requests up to size classes (at
+// least 512 bytes, four classes per power of two up to 32 MiB, multiples
+// of 2 MiB above) and keeps freed blocks on per-class free lists for
+// reuse, so a training loop makes no cuMemAlloc/cuMemFree calls in steady
+// state. Because all work is
+// stream-ordered, a block freed by the host can be handed out again at
+// once: kernels that still use it are queued before any kernel of its
+// next owner. Buffers return to the cache when the Go garbage collector
+// finds them unreachable (runtime.AddCleanup) or explicitly through
+// Backend.Free. On out-of-memory the allocator runs the garbage collector,
+// releases every cached block and retries once, then reports requested,
+// allocated and reserved bytes. EmptyCache releases the cache;
+// MemoryStats reports allocated, reserved and peak bytes and counts.
+//
+// Host transfers. gorgonia.org/cu does not wrap cuMemHostAlloc, so
+// Upload and Download copy straight from and to Go memory (pageable),
+// queued on the stream; there is no pinned staging buffer.
+//
+// Errors. Every driver call and every launch is checked and reported with
+// the kernel's name. Data-dependent errors inside kernels (integer
+// division by zero, an index out of range in Gather/ScatterAdd) cannot be
+// returned by the asynchronous launch: kernels record the first one in a
+// small block of mapped host memory, and the next Synchronize or Download
+// returns it.
+//
+// Kernels. Modules (one per kernel family) are loaded lazily, once per
+// device, from the PTX for the newest virtual architecture not newer than
+// the device (kernels.PTX); the driver JIT-compiles it and caches the
+// result on disk.
+//
+// TF32. SetAllowTF32(true) lets float32 matrix products use the tensor
+// cores in TF32 (10-bit mantissa inputs, float32 accumulation) on sm_80
+// and newer; it is off by default, as torch.backends.cuda.matmul.allow_tf32
+// is in recent PyTorch.
+package cuda

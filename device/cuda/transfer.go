@@ -1,0 +1,115 @@
+//go:build cuda
+
+package cuda
+
+import (
+	"fmt"
+	"runtime"
+	"unsafe"
+
+	"gorgonia.org/cu"
+
+	"github.com/nabla-go/nabla/device"
+)
+
+// hostBytes returns the address and byte size of a host slice of dtype dt
+// and length n, or an error when the slice does not match.
+func hostBytes(host any, dt device.DType, n int) (unsafe.Pointer, int64, error) {
+	var p unsafe.Pointer
+	var l int
+	var hdt device.DType
+	switch h := host.(type) {
+	case []float32:
+		hdt, l = device.Float32, len(h)
+		if l > 0 {
+			p = unsafe.Pointer(&h[0])
+		}
+	case []float64:
+		hdt, l = device.Float64, len(h)
+		if l > 0 {
+			p = unsafe.Pointer(&h[0])
+		}
+	case []int64:
+		hdt, l = device.Int64, len(h)
+		if l > 0 {
+			p = unsafe.Pointer(&h[0])
+		}
+	case []bool: // one byte each, 0 or 1: the device's Bool layout
+		hdt, l = device.Bool, len(h)
+		if l > 0 {
+			p = unsafe.Pointer(&h[0])
+		}
+	case []uint8:
+		hdt, l = device.Uint8, len(h)
+		if l > 0 {
+			p = unsafe.Pointer(&h[0])
+		}
+	default:
+		return nil, 0, fmt.Errorf("host slice of type %T is not one of []float32, []float64, []int64, []bool, []uint8", host)
+	}
+	if hdt != dt || l != n {
+		return nil, 0, fmt.Errorf("host slice does not match the buffer's dtype and length (%v[%d] vs %T of length %d)", dt, n, host, l)
+	}
+	return p, int64(n) * int64(dt.Size()), nil
+}
+
+// Upload copies a host slice into dst. The copy is queued on the stream
+// after earlier work; the host slice may be reused as soon as Upload
+// returns (the driver stages pageable memory before returning).
+func (b *Backend) Upload(dst device.Buffer, src any) error {
+	if err := b.checkOpen("upload"); err != nil {
+		return err
+	}
+	x, ok := dst.(*buffer)
+	if !ok || x.be != b {
+		return b.errf("upload: buffer %T is not memory of this device", dst)
+	}
+	p, size, err := hostBytes(src, x.dt, x.n)
+	if err != nil {
+		return b.errf("upload: %w", err)
+	}
+	if size == 0 {
+		return nil
+	}
+	err = b.do(func() error { return cu.MemcpyHtoDAsync(cu.DevicePtr(x.ptr()), p, size, b.stream) })
+	runtime.KeepAlive(src)
+	runtime.KeepAlive(x)
+	if err != nil {
+		return b.errf("upload of %s: cuMemcpyHtoDAsync: %w", fmtBytes(size), err)
+	}
+	return nil
+}
+
+// Download waits for the work queued before it and copies src into a
+// host slice of matching type and length. It reports the first error a
+// kernel recorded since the last synchronisation.
+func (b *Backend) Download(dst any, src device.Buffer) error {
+	if err := b.checkOpen("download"); err != nil {
+		return err
+	}
+	x, ok := src.(*buffer)
+	if !ok || x.be != b {
+		return b.errf("download: buffer %T is not memory of this device", src)
+	}
+	p, size, err := hostBytes(dst, x.dt, x.n)
+	if err != nil {
+		return b.errf("download: %w", err)
+	}
+	err = b.do(func() error {
+		if size > 0 {
+			if e := cu.MemcpyDtoHAsync(p, cu.DevicePtr(x.ptr()), size, b.stream); e != nil {
+				return fmt.Errorf("cuMemcpyDtoHAsync: %w", e)
+			}
+		}
+		if e := b.stream.Synchronize(); e != nil {
+			return fmt.Errorf("cuStreamSynchronize (a queued kernel or copy failed): %w", e)
+		}
+		return nil
+	})
+	runtime.KeepAlive(dst)
+	runtime.KeepAlive(x)
+	if err != nil {
+		return b.errf("download of %s: %w", fmtBytes(size), err)
+	}
+	return b.takeKernelError()
+}

@@ -61,6 +61,9 @@ func runUnary[T any](name string, dst, src View, kernel func(d, s []T)) error {
 // in float64 and rounded once, so float32 results are correctly rounded or
 // within an ulp of it.
 func floatUnary[T float](op UnaryOp, alpha, beta float64) func(d, s []T) {
+	if k := arithUnary[T](op, alpha, beta); k != nil {
+		return k
+	}
 	a, b := T(alpha), T(beta)
 	apply := func(f func(float64) float64) func(d, s []T) {
 		return func(d, s []T) {
@@ -70,12 +73,6 @@ func floatUnary[T float](op UnaryOp, alpha, beta float64) func(d, s []T) {
 		}
 	}
 	switch op {
-	case Neg:
-		return func(d, s []T) {
-			for i, x := range s {
-				d[i] = -x
-			}
-		}
 	case Abs:
 		return func(d, s []T) {
 			for i, x := range s {
@@ -93,12 +90,6 @@ func floatUnary[T float](op UnaryOp, alpha, beta float64) func(d, s []T) {
 				default:
 					d[i] = x // keeps 0, -0 and NaN
 				}
-			}
-		}
-	case Square:
-		return func(d, s []T) {
-			for i, x := range s {
-				d[i] = x * x
 			}
 		}
 	case Exp:
@@ -185,38 +176,8 @@ func floatUnary[T float](op UnaryOp, alpha, beta float64) func(d, s []T) {
 				}
 			}
 		}
-	case Clamp:
-		return func(d, s []T) {
-			for i, x := range s {
-				d[i] = min(max(x, a), b)
-			}
-		}
 	case PowScalar:
 		return apply(func(x float64) float64 { return math.Pow(x, alpha) })
-	case AddScalar:
-		return func(d, s []T) {
-			for i, x := range s {
-				d[i] = x + a
-			}
-		}
-	case MulScalar:
-		return func(d, s []T) {
-			for i, x := range s {
-				d[i] = x * a
-			}
-		}
-	case Affine:
-		return func(d, s []T) {
-			for i, x := range s {
-				d[i] = x*a + b
-			}
-		}
-	case RSubScalar:
-		return func(d, s []T) {
-			for i, x := range s {
-				d[i] = a - x
-			}
-		}
 	case RDivScalar:
 		return func(d, s []T) {
 			for i, x := range s {
@@ -275,15 +236,12 @@ func softplus(x float64) float64 {
 // intUnary returns the block kernel of op for an integer type, or nil when
 // op needs floating point.
 func intUnary[T integer](op UnaryOp, alpha, beta float64) func(d, s []T) {
-	a, b := T(alpha), T(beta)
+	if k := arithUnary[T](op, alpha, beta); k != nil {
+		return k
+	}
+	b := T(beta)
 	unsigned := T(0)-1 > 0
 	switch op {
-	case Neg:
-		return func(d, s []T) {
-			for i, x := range s {
-				d[i] = -x
-			}
-		}
 	case Abs:
 		return func(d, s []T) {
 			for i, x := range s {
@@ -305,12 +263,6 @@ func intUnary[T integer](op UnaryOp, alpha, beta float64) func(d, s []T) {
 				default:
 					d[i] = 0
 				}
-			}
-		}
-	case Square:
-		return func(d, s []T) {
-			for i, x := range s {
-				d[i] = x * x
 			}
 		}
 	case Relu:
@@ -337,6 +289,27 @@ func intUnary[T integer](op UnaryOp, alpha, beta float64) func(d, s []T) {
 				} else {
 					d[i] = b
 				}
+			}
+		}
+	}
+	return nil
+}
+
+// arithUnary returns the kernels that read the same for every numeric
+// type, or nil for the others.
+func arithUnary[T number](op UnaryOp, alpha, beta float64) func(d, s []T) {
+	a, b := T(alpha), T(beta)
+	switch op {
+	case Neg:
+		return func(d, s []T) {
+			for i, x := range s {
+				d[i] = -x
+			}
+		}
+	case Square:
+		return func(d, s []T) {
+			for i, x := range s {
+				d[i] = x * x
 			}
 		}
 	case Clamp:

@@ -32,6 +32,10 @@ func initState(op ReduceOp) redState {
 func reduceSlice[T number](op ReduceOp, st redState, x []T, base int) redState {
 	switch op {
 	case Sum, Mean:
+		if xf, ok := any(x).([]float32); ok {
+			st.acc += sumF32(xf) // vector kernel where the CPU has one
+			break
+		}
 		// Four accumulators break the add dependency chain.
 		var s0, s1, s2, s3 float64
 		i := 0

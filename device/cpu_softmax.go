@@ -88,37 +88,32 @@ func softmaxRow[T float](d, s []T, log bool) {
 	}
 }
 
-// softmaxRowF32 is softmaxRow with float32 exponentials; the sum is
-// accumulated in float64.
+// softmaxRowF32 is softmaxRow with float32 exponentials (vector kernels
+// where the CPU has them); the sum is accumulated in float64 across blocks.
 func softmaxRowF32(d, s []float32, log bool) {
-	m := float32(math.Inf(-1))
-	for _, v := range s {
-		if v > m || v != v {
-			m = v
-		}
-	}
+	m := maxF32(s)
 	if m != m || math.IsInf(float64(m), 0) {
 		softmaxRow(d, s, log) // NaN or infinite rows: let float64 math decide
 		return
 	}
 	var sum float64
 	if log {
-		for _, v := range s {
-			sum += float64(expf(v - m))
+		// d may alias s, so exponentiate into a scratch buffer.
+		var buf [512]float32
+		for j := 0; j < len(s); j += len(buf) {
+			k := min(len(s)-j, len(buf))
+			sum += expSumF32(buf[:k], s[j:j+k], m)
 		}
-		ls := math.Log(sum)
-		for j, v := range s {
-			d[j] = float32(float64(v-m) - ls) // v-m is exact for nearby values (Sterbenz)
-		}
+	} else {
+		sum = expSumF32(d, s, m)
+	}
+	if sum != sum {
+		softmaxRow(d, s, log) // a NaN the maximum did not show
 		return
 	}
-	for j, v := range s {
-		e := expf(v - m)
-		d[j] = e
-		sum += float64(e)
+	if log {
+		logSoftmaxF32(d, s, m, math.Log(sum))
+		return
 	}
-	inv := float32(1 / sum)
-	for j := range d {
-		d[j] *= inv
-	}
+	scaleF32(d, float32(1/sum))
 }

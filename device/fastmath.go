@@ -77,21 +77,116 @@ func tanhf(x float32) float32 {
 func float32Unary(op UnaryOp) func(d, s []float32) {
 	switch op {
 	case Exp:
-		return expBlock
+		return expF32
 	case Sigmoid:
-		return func(d, s []float32) {
-			s = s[:len(d)]
-			for i, x := range s {
-				d[i] = sigmoidf(x)
-			}
-		}
+		return sigmoidBlock
 	case Tanh:
-		return func(d, s []float32) {
-			s = s[:len(d)]
-			for i, x := range s {
-				d[i] = tanhf(x)
-			}
-		}
+		return tanhBlock
 	}
 	return nil
+}
+
+// sigmoidBlock sets d[i] = 1/(1+e^-s[i]), exponentiating a chunk at a time
+// with the vector kernel.
+func sigmoidBlock(d, s []float32) {
+	s = s[:len(d)]
+	var buf [256]float32
+	for len(d) > 0 {
+		k := min(len(d), len(buf))
+		t := buf[:k]
+		for i, x := range s[:k] {
+			t[i] = -x
+		}
+		expF32(t, t)
+		for i, e := range t {
+			d[i] = 1 / (1 + e)
+		}
+		d, s = d[k:], s[k:]
+	}
+}
+
+// tanhBlock sets d[i] = tanhf(s[i]), exponentiating a chunk at a time with
+// the vector kernel.
+func tanhBlock(d, s []float32) {
+	s = s[:len(d)]
+	var buf [256]float32
+	for len(d) > 0 {
+		k := min(len(d), len(buf))
+		t := buf[:k]
+		for i, x := range s[:k] {
+			t[i] = 2 * x
+		}
+		expF32(t, t)
+		for i, x := range s[:k] {
+			switch {
+			case x > -0.625 && x < 0.625:
+				d[i] = float32(math.Tanh(float64(x)))
+			case x > 9.1:
+				d[i] = 1
+			case x < -9.1:
+				d[i] = -1
+			default:
+				d[i] = 1 - 2/(t[i]+1) // NaN falls through to here and stays NaN
+			}
+		}
+		d, s = d[k:], s[k:]
+	}
+}
+
+// sumBlock is how many float32 elements the vector kernels add in float32
+// lanes before the partial sum is moved to float64.
+const sumBlock = 4096
+
+// Portable versions of the vector kernels (simd_amd64.s); simd_other.go
+// uses them, and simd_amd64.go when the CPU lacks AVX-512.
+
+func maxF32Generic(s []float32) float32 {
+	m := float32(math.Inf(-1))
+	for _, v := range s {
+		if v > m || v != v {
+			m = v
+		}
+	}
+	return m
+}
+
+func expSumF32Generic(d, s []float32, m float32) float64 {
+	s = s[:len(d)]
+	var sum float64
+	for j, v := range s {
+		e := expf(v - m)
+		d[j] = e
+		sum += float64(e)
+	}
+	return sum
+}
+
+func scaleF32Generic(d []float32, c float32) {
+	for j := range d {
+		d[j] *= c
+	}
+}
+
+func logSoftmaxF32Generic(d, s []float32, m float32, ls float64) {
+	s = s[:len(d)]
+	for j, v := range s {
+		d[j] = float32(float64(v-m) - ls) // v-m is exact for nearby values (Sterbenz)
+	}
+}
+
+// sumF32Generic adds x in float64 with four accumulators, which break the
+// add dependency chain.
+func sumF32Generic(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i])
+		s1 += float64(x[i+1])
+		s2 += float64(x[i+2])
+		s3 += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
 }

@@ -2,7 +2,6 @@ package models
 
 import (
 	"os"
-	"slices"
 	"testing"
 	"time"
 
@@ -74,7 +73,7 @@ func TestMLPAccuracy(t *testing.T) {
 func TestCNNReachesNinetyPercent(t *testing.T) {
 	longTests(t)
 	accs := trainToAccuracy(t, CNN(0), 5)
-	require.GreaterOrEqual(t, slices.Max(accs), 0.90)
+	require.GreaterOrEqual(t, accs[len(accs)-1], 0.90)
 }
 
 // TestTrainingIsReproducible trains the MLP for a few steps twice from the

@@ -2,7 +2,6 @@ package autograd
 
 import (
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/nabla-go/nabla/tensor"
@@ -180,31 +179,17 @@ func poolSetup(op string, x *Var, o Pool2dOptions) (g tensor.ConvGeometry, oh, o
 // in PyTorch.
 func MaxPool2d(x *Var, opt Pool2dOptions) *Var {
 	const op = "MaxPool2d"
-	g, oh, ow := poolSetup(op, x, opt)
-	n, c, h, w := x.Size(0), x.Size(1), x.Size(2), x.Size(3)
-	planes := x.data.Reshape(n*c, 1, h, w)
-	if g.PadH > 0 || g.PadW > 0 {
-		// Pad with -∞ explicitly: Im2Col pads with zeros.
-		padded := tensor.On(x.Device()).Of(x.DType()).Full(math.Inf(-1), n*c, 1, h+2*g.PadH, w+2*g.PadW)
-		padded.Narrow(2, g.PadH, h).Narrow(3, g.PadW, w).CopyFrom(planes)
-		planes = padded
-		g.PadH, g.PadW = 0, 0
-	}
-	cols := tensor.Im2Col(planes, g) // [N*C, KH*KW, OH*OW]
-	idx := cols.ArgMax(1).Unsqueeze(1)
-	y := cols.Gather(1, idx).Reshape(n, c, oh, ow)
-	return record(op, y, maxPool2dRule(idx, cols.Shape(), planes.Shape(), x.Shape(), opt.Padding, g), x)
+	g, _, _ := poolSetup(op, x, opt)
+	y, idx := tensor.MaxPool2d(x.data, g)
+	return record(op, y, maxPool2dRule(idx, x.Shape(), g), x)
 }
 
 // AvgPool2d returns the mean of each window of x [N, C, H, W]
 // (F.avg_pool2d with count_include_pad=True).
 func AvgPool2d(x *Var, opt Pool2dOptions) *Var {
 	const op = "AvgPool2d"
-	g, oh, ow := poolSetup(op, x, opt)
-	n, c, h, w := x.Size(0), x.Size(1), x.Size(2), x.Size(3)
-	cols := tensor.Im2Col(x.data.Reshape(n*c, 1, h, w), g)
-	y := cols.Mean(1).Reshape(n, c, oh, ow)
-	return record(op, y, avgPool2dRule(cols.Shape(), x.Shape(), g), x)
+	g, _, _ := poolSetup(op, x, opt)
+	return record(op, tensor.AvgPool2d(x.data, g), avgPool2dRule(x.Shape(), g), x)
 }
 
 // Dropout zeroes each element of x with probability p and scales the

@@ -44,28 +44,18 @@ func conv2dRule(cols, w2 *tensor.Tensor, wShape, xShape []int, geom tensor.ConvG
 	}
 }
 
-// maxPool2dRule routes each window's gradient to the position of its
-// maximum (idx [N*C, 1, L] into the window), then folds the windows back
-// into the (padded) planes and cuts the padding off.
-func maxPool2dRule(idx *tensor.Tensor, colsShape, planesShape, xShape []int, padding [2]int, geom tensor.ConvGeometry) rule {
+// maxPool2dRule routes each window's gradient to the input position of
+// its maximum (idx, from the forward pass).
+func maxPool2dRule(idx *tensor.Tensor, xShape []int, geom tensor.ConvGeometry) rule {
 	return func(g *tensor.Tensor) []*tensor.Tensor {
-		nc, l := colsShape[0], colsShape[2]
-		gc := tensor.On(g.Device()).Of(g.DType()).Zeros(colsShape...).ScatterAdd(1, idx, g.Reshape(nc, 1, l))
-		gp := tensor.Col2Im(gc, 1, planesShape[2], planesShape[3], geom)
-		if padding != [2]int{} {
-			gp = gp.Narrow(2, padding[0], xShape[2]).Narrow(3, padding[1], xShape[3])
-		}
-		return one(gp.Reshape(xShape...))
+		return one(tensor.MaxPool2dBackward(g, idx, xShape[2], xShape[3], geom))
 	}
 }
 
-// avgPool2dRule spreads each window's gradient evenly over its taps (a
-// broadcast view, not a copy) and folds the windows back.
-func avgPool2dRule(colsShape, xShape []int, geom tensor.ConvGeometry) rule {
+// avgPool2dRule spreads each window's gradient evenly over its taps.
+func avgPool2dRule(xShape []int, geom tensor.ConvGeometry) rule {
 	return func(g *tensor.Tensor) []*tensor.Tensor {
-		nc, k, l := colsShape[0], colsShape[1], colsShape[2]
-		gc := g.Reshape(nc, 1, l).Mul(1/float64(k)).Expand(nc, k, l)
-		return one(tensor.Col2Im(gc, 1, xShape[2], xShape[3], geom).Reshape(xShape...))
+		return one(tensor.AvgPool2dBackward(g, xShape[2], xShape[3], geom))
 	}
 }
 

@@ -87,6 +87,28 @@ type Backend interface {
 	// window reads become 0. It turns column gradients into input
 	// gradients.
 	Col2Im(dst, src View, p ConvGeometry) error
+	// Pool2d pools the windows of g over src, an [N, C, H, W] view, into
+	// dst, an [N, C, OH, OW] view (see PoolOp; g.OutSize gives OH and
+	// OW). For MaxPool, padding reads -∞ and idx (Int64, dst's shape)
+	// receives the flat index ih*W + iw, within the input plane, of each
+	// window's first maximum; for AvgPool padding reads 0, every window is
+	// divided by KernelH*KernelW (count_include_pad), and idx may be the
+	// zero View. Float dtypes.
+	Pool2d(op PoolOp, dst, idx, src View, g ConvGeometry) error
+	// Pool2dBackward overwrites dx, the [N, C, H, W] input gradient, from
+	// dy, the [N, C, OH, OW] output gradient: for MaxPool each dy goes to
+	// the input position idx holds (as Pool2d wrote it; duplicates
+	// accumulate and indices outside the plane are ignored); for AvgPool
+	// each input position gets the sum of the dy of the windows whose
+	// in-bounds taps cover it, times 1/(KernelH*KernelW), and idx may be
+	// the zero View. Positions that receive nothing are 0.
+	Pool2dBackward(op PoolOp, dx, dy, idx View, g ConvGeometry) error
+	// OptimStep applies one optimizer update (see OptimOp and
+	// OptimHyper) in place to the parameter p and the state views that
+	// OptimStates names, reading the gradient g, in a single pass. All
+	// are contiguous views of one shape and float dtype; unused states
+	// may be zero Views.
+	OptimStep(op OptimOp, p, g View, state [3]View, h OptimHyper) error
 	// Random fills dst from the counter-based Philox4x32-10 generator:
 	// element k (in row-major order of dst) uses counter offset+k under key
 	// seed, so a stream is reproducible on every backend.

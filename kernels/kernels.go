@@ -6,8 +6,9 @@
 // GPU it runs on.
 //
 // A module is one .cu file (one kernel family): "unary", "binary",
-// "copy", "reduce", "softmax", "matmul", "index", "random", "conv". This
-// package is plain Go without cgo and is part of the default build.
+// "copy", "reduce", "softmax", "matmul", "index", "random", "conv",
+// "pool", "optim". This package is plain Go without cgo and is part of
+// the default build.
 package kernels
 
 import (

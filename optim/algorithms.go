@@ -69,6 +69,32 @@ var sgdAlgorithm = &algorithm{
 		}
 		return axpy(p, -c.lr, g)
 	},
+	fused: sgdFused,
+}
+
+// sgdFused is SGD's update as one backend pass (tensor.FusedSGDStep).
+func sgdFused(c *config, p, g *tensor.Tensor, st *paramState) bool {
+	if !tensor.CanFuseOptim(p, g) {
+		return false
+	}
+	h := tensor.OptimHyper{LR: c.lr, WeightDecay: c.weightDecay, Maximize: c.maximize,
+		Momentum: c.momentum, Dampening: c.dampening, Nesterov: c.nesterov}
+	st.own()
+	var buf *tensor.Tensor
+	if c.momentum != 0 {
+		buf = st.slots[slotMomentum]
+		if buf == nil {
+			buf = tensor.ZerosLike(p) // overwritten with the gradient
+			h.FirstStep = true
+		} else if !tensor.CanFuseOptim(p, buf) {
+			return false
+		}
+	}
+	tensor.FusedSGDStep(p, g, buf, h)
+	if h.FirstStep {
+		st.slots = map[string]*tensor.Tensor{slotMomentum: buf}
+	}
+	return true
 }
 
 // AdaGrad returns the AdaGrad optimizer over params with learning rate lr,
@@ -219,6 +245,7 @@ var adamAlgorithm = &algorithm{
 	update: func(c *config, p, g *tensor.Tensor, st *paramState) *tensor.Tensor {
 		return adamUpdate(c, p, effectiveGrad(c, p, g), st)
 	},
+	fused: func(c *config, p, g *tensor.Tensor, st *paramState) bool { return adamFused(c, p, g, st, false) },
 }
 
 var adamwAlgorithm = &algorithm{
@@ -237,6 +264,48 @@ var adamwAlgorithm = &algorithm{
 		}
 		return adamUpdate(c, p, g, st)
 	},
+	fused: func(c *config, p, g *tensor.Tensor, st *paramState) bool { return adamFused(c, p, g, st, true) },
+}
+
+// adamFused is adamUpdate (with Adam's L2 term, or AdamW's decoupled
+// decay when decoupled) as one backend pass (tensor.FusedAdamStep), with
+// the bias corrections computed here exactly as adamUpdate does.
+func adamFused(c *config, p, g *tensor.Tensor, st *paramState, decoupled bool) bool {
+	if !tensor.CanFuseOptim(p, g) {
+		return false
+	}
+	for _, t := range st.slots {
+		if !tensor.CanFuseOptim(p, t) {
+			return false
+		}
+	}
+	st.own()
+	if st.slots == nil {
+		st.slots = map[string]*tensor.Tensor{slotExpAvg: tensor.ZerosLike(p), slotExpAvgSq: tensor.ZerosLike(p)}
+	}
+	var vmax *tensor.Tensor
+	if c.amsgrad {
+		vmax = st.slots[slotMaxExpSq]
+		if vmax == nil { // AMSGrad switched on after the state was made
+			vmax = tensor.ZerosLike(p)
+			st.slots[slotMaxExpSq] = vmax
+		}
+	} else {
+		delete(st.slots, slotMaxExpSq)
+	}
+	st.step++
+	step := float64(st.step)
+	bc1 := 1 - math.Pow(c.beta1, step)
+	bc2 := 1 - math.Pow(c.beta2, step)
+	h := tensor.OptimHyper{Maximize: c.maximize, Beta1: c.beta1, Beta2: c.beta2, Eps: c.eps,
+		StepSize: c.lr / bc1, BC2Sqrt: math.Sqrt(bc2), AMSGrad: c.amsgrad, Shrink: 1}
+	if decoupled {
+		h.Shrink = 1 - c.lr*c.weightDecay
+	} else {
+		h.WeightDecay = c.weightDecay
+	}
+	tensor.FusedAdamStep(p, g, st.slots[slotExpAvg], st.slots[slotExpAvgSq], vmax, h)
+	return true
 }
 
 // adamUpdate is the part Adam and AdamW share, with g the gradient after

@@ -44,6 +44,21 @@ type Optimizer interface {
 type paramState struct {
 	step  int64
 	slots map[string]*tensor.Tensor
+	// shared marks slots handed out by StateDict: the fused updates,
+	// which write the slots in place, replace them with copies first.
+	shared bool
+}
+
+// own replaces slots that StateDict handed out with private copies, so
+// they can be updated in place.
+func (st *paramState) own() {
+	if !st.shared {
+		return
+	}
+	for name, t := range st.slots {
+		st.slots[name] = t.Clone()
+	}
+	st.shared = false
 }
 
 // algorithm describes one optimizer: its name, the options and
@@ -61,6 +76,12 @@ type algorithm struct {
 	// update returns the parameter's new value from its value p and
 	// gradient g, updating st (whose slots it creates on first use).
 	update func(c *config, p, g *tensor.Tensor, st *paramState) *tensor.Tensor
+	// fused, when set, tries the same update as one backend pass that
+	// writes p and the state in place (tensor.FusedSGDStep and
+	// FusedAdamStep); it reports false, having changed nothing that
+	// update would not, when the tensors do not allow it (a
+	// non-contiguous parameter, gradient or state), and update runs.
+	fused func(c *config, p, g *tensor.Tensor, st *paramState) bool
 }
 
 // optimizer implements Optimizer for every algorithm.
@@ -116,6 +137,9 @@ func (o *optimizer) Step() {
 		}
 		p := v.Detach()
 		o.fitState(i, p)
+		if o.algo.fused != nil && o.algo.fused(&o.cfg, p, g, &o.state[i]) {
+			continue
+		}
 		p.CopyFrom(o.algo.update(&o.cfg, p, g, &o.state[i]))
 	}
 }
@@ -201,6 +225,9 @@ func (o *optimizer) StateDict() StateDict {
 		for name, t := range st.slots {
 			sd.Tensors[prefix+name] = t
 		}
+		// The dict holds these tensors now: a fused update must copy them
+		// before it writes in place, so the dict stays a snapshot.
+		o.state[i].shared = true
 	}
 	return sd
 }

@@ -97,6 +97,8 @@ func TestConformance(t *testing.T) {
 			t.Run("Indexing", c.indexing)
 			t.Run("Random", c.random)
 			t.Run("Conv", c.conv)
+			t.Run("Pool", c.pool)
+			t.Run("Optim", c.optim)
 			t.Run("Errors", c.errorsAsync)
 		})
 	}
@@ -791,6 +793,66 @@ func (c *conf) conv(t *testing.T) {
 			c.check(fmt.Sprintf("Col2Im#%d/T", gi), tl, func(v ...*tensor.Tensor) *tensor.Tensor {
 				return tensor.Col2Im(v[0].Transpose(1, 2).Contiguous().Transpose(1, 2), 3, 9, 11, g)
 			}, confPlain(cols))
+		}
+	}
+}
+
+func (c *conf) pool(t *testing.T) {
+	c.t = t
+	geoms := []tensor.ConvGeometry{
+		{KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2},
+		{KernelH: 3, KernelW: 3, StrideH: 2, StrideW: 2, PadH: 1, PadW: 1},
+		{KernelH: 3, KernelW: 2, StrideH: 1, StrideW: 2, PadH: 1, DilationH: 2},
+	}
+	tl := confTol{1e-6, 1}
+	for _, dt := range []tensor.DType{tensor.Float32, tensor.Float64} {
+		for gi, g := range geoms {
+			oh, ow := g.OutSize(9, 11)
+			for _, k := range []confKind{kAny, kTies} {
+				ops := []confOperand{confPlain(c.base(dt, k, 2, 3, 9, 11)),
+					{"permuted", c.base(dt, k, 3, 2, 11, 9), func(x *tensor.Tensor) *tensor.Tensor { return x.Permute(1, 0, 3, 2) }}}
+				dy := confPlain(c.base(dt, kAny, 2, 3, oh, ow))
+				for _, o := range ops {
+					c.check(fmt.Sprintf("MaxPool2d#%d", gi), confExact, func(v ...*tensor.Tensor) *tensor.Tensor { y, _ := tensor.MaxPool2d(v[0], g); return y }, o)
+					c.check(fmt.Sprintf("MaxPool2d#%d/idx", gi), confExact, func(v ...*tensor.Tensor) *tensor.Tensor { _, i := tensor.MaxPool2d(v[0], g); return i }, o)
+					c.check(fmt.Sprintf("MaxPool2dBackward#%d", gi), tl, func(v ...*tensor.Tensor) *tensor.Tensor {
+						_, i := tensor.MaxPool2d(v[0], g)
+						return tensor.MaxPool2dBackward(v[1], i, 9, 11, g)
+					}, o, dy)
+					c.check(fmt.Sprintf("AvgPool2d#%d", gi), tl, func(v ...*tensor.Tensor) *tensor.Tensor { return tensor.AvgPool2d(v[0], g) }, o)
+				}
+				c.check(fmt.Sprintf("AvgPool2dBackward#%d", gi), tl, func(v ...*tensor.Tensor) *tensor.Tensor { return tensor.AvgPool2dBackward(v[0], 9, 11, g) }, dy)
+			}
+		}
+	}
+}
+
+func (c *conf) optim(t *testing.T) {
+	c.t = t
+	sgd := []tensor.OptimHyper{
+		{LR: 0.1, WeightDecay: 0.01, Momentum: 0.9, Dampening: 0.1},
+		{LR: 0.1, Momentum: 0.9, Nesterov: true, Maximize: true, FirstStep: true},
+	}
+	adam := []tensor.OptimHyper{
+		{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, StepSize: 0.01 / 0.19, BC2Sqrt: 0.0447, Shrink: 1, WeightDecay: 0.1},
+		{Beta1: 0.8, Beta2: 0.99, Eps: 1e-6, StepSize: 0.03, BC2Sqrt: 0.2, Shrink: 0.998, AMSGrad: true, Maximize: true},
+	}
+	for _, dt := range []tensor.DType{tensor.Float32, tensor.Float64} {
+		p, g := confPlain(c.base(dt, kAny, 3, 70)), confPlain(c.base(dt, kAny, 3, 70))
+		s0, s1, s2 := confPlain(c.base(dt, kAny, 3, 70)), confPlain(c.base(dt, kPositive, 3, 70)), confPlain(c.base(dt, kPositive, 3, 70))
+		for hi, h := range sgd {
+			c.check(fmt.Sprintf("FusedSGDStep#%d", hi), confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
+				pp, buf := v[0].Clone(), v[2].Clone()
+				tensor.FusedSGDStep(pp, v[1], buf, h)
+				return tensor.Stack([]*tensor.Tensor{pp, buf}, 0)
+			}, p, g, s0)
+		}
+		for hi, h := range adam {
+			c.check(fmt.Sprintf("FusedAdamStep#%d", hi), confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
+				pp, m, vv, vm := v[0].Clone(), v[2].Clone(), v[3].Clone(), v[4].Clone()
+				tensor.FusedAdamStep(pp, v[1], m, vv, vm, h)
+				return tensor.Stack([]*tensor.Tensor{pp, m, vv, vm}, 0)
+			}, p, g, s0, s1, s2)
 		}
 	}
 }

@@ -102,6 +102,32 @@ type convArgs struct {
 	Cs         [3]int64
 }
 
+// poolArgs mirrors struct PoolArgs (kernels/pool.cu).
+type poolArgs struct {
+	N, C, H, W int64
+	OH, OW     int64
+	KH, KW     int64
+	SH, SW     int64
+	PH, PW     int64
+	DH, DW     int64
+	Xs         [4]int64 // input (or input gradient) strides
+	Ys         [4]int64 // output (or output gradient) strides
+	Is         [4]int64 // index strides
+	InvOut     float64  // 1/(OH*OW)
+	InvIn      float64  // 1/(H*W)
+	Scale      float64  // 1/(KH*KW)
+	NOut, NIn  int64    // N*C*OH*OW and N*C*H*W
+}
+
+// optArgs mirrors struct OptArgs (kernels/optim.cu).
+type optArgs struct {
+	N                                   int64
+	NLR, WD, Mom, Damp1, B1, C1, B2, C2 float64
+	NStep, BC2, Eps, Shrink             float64
+	Maximize, UseWD, UseMom, First      int32
+	Nesterov, AMSGrad, UseShrink, _     int32
+}
+
 // errWord mirrors struct ErrWord (kernels/nabla.cuh).
 type errWord struct {
 	Code, Dim    int32
@@ -274,6 +300,26 @@ func packConv(a *argBuf, dst, src uintptr, c *convArgs) {
 	a.put(unsafe.Pointer(c), unsafe.Sizeof(*c), 8)
 }
 
+// packPool packs the parameters shared by every kernel of kernels/pool.cu:
+// (out, in, idx, PoolArgs); idx is 0 for average pooling.
+func packPool(a *argBuf, out, in, idx uintptr, p *poolArgs) {
+	a.ptr(out)
+	a.ptr(in)
+	a.ptr(idx)
+	a.put(unsafe.Pointer(p), unsafe.Sizeof(*p), 8)
+}
+
+// packOptim packs the parameters of every kernel of kernels/optim.cu:
+// (p, g, s0, s1, s2, OptArgs); unused states are 0.
+func packOptim(a *argBuf, p, g uintptr, s [3]uintptr, o *optArgs) {
+	a.ptr(p)
+	a.ptr(g)
+	for _, x := range s {
+		a.ptr(x)
+	}
+	a.put(unsafe.Pointer(o), unsafe.Sizeof(*o), 8)
+}
+
 // Kernel names. Each kernel is <op>_<dtype> in the module of its family.
 
 // sfx is the dtype suffix of kernel names.
@@ -313,9 +359,11 @@ const (
 	modIndex   = "index"
 	modRandom  = "random"
 	modConv    = "conv"
+	modPool    = "pool"
+	modOptim   = "optim"
 )
 
-var allModules = []string{modUnary, modBinary, modCopy, modReduce, modSoftmax, modMatMul, modIndex, modRandom, modConv}
+var allModules = []string{modUnary, modBinary, modCopy, modReduce, modSoftmax, modMatMul, modIndex, modRandom, modConv, modPool, modOptim}
 
 // unaryKernel names the kernel of op on dt, or "" when op is not defined
 // for dt.
@@ -375,6 +423,17 @@ func scatterAddKernel(dt device.DType) string { return "scatter_add_" + sfx(dt) 
 func randomKernel(dt device.DType) string     { return "random_" + sfx(dt) }
 func im2colKernel(dt device.DType) string     { return "im2col_" + sfx(dt) }
 func col2imKernel(dt device.DType) string     { return "col2im_" + sfx(dt) }
+
+// optimKernel names the fused optimizer kernel of op on dt.
+func optimKernel(op device.OptimOp, dt device.DType) string { return op.String() + "_" + sfx(dt) }
+
+// poolKernel names the forward or backward kernel of op on dt.
+func poolKernel(op device.PoolOp, dt device.DType, backward bool) string {
+	if backward {
+		return op.String() + "_backward_" + sfx(dt)
+	}
+	return op.String() + "_" + sfx(dt)
+}
 
 // dtypes lists every dtype, for tables and tests.
 var dtypes = []device.DType{device.Float32, device.Float64, device.Int64, device.Bool, device.Uint8}

@@ -122,6 +122,20 @@ func allCalls() []kernelCall {
 		add(modConv, im2colKernel(dt), func(a *argBuf) { packConv(a, 0, 0, &cv) })
 		add(modConv, col2imKernel(dt), func(a *argBuf) { packConv(a, 0, 0, &cv) })
 	}
+	var pa poolArgs
+	for _, dt := range []device.DType{device.Float32, device.Float64} {
+		for _, op := range []device.PoolOp{device.MaxPool, device.AvgPool} {
+			for _, bwd := range []bool{false, true} {
+				add(modPool, poolKernel(op, dt, bwd), func(a *argBuf) { packPool(a, 0, 0, 0, &pa) })
+			}
+		}
+	}
+	var oa optArgs
+	for _, dt := range []device.DType{device.Float32, device.Float64} {
+		for _, op := range []device.OptimOp{device.SGDStep, device.AdamStep} {
+			add(modOptim, optimKernel(op, dt), func(a *argBuf) { packOptim(a, 0, 0, [3]uintptr{}, &oa) })
+		}
+	}
 	var g gemmArgs
 	for _, k := range []string{"matmul_kn_f32", "matmul_kk_f32", "matmul_mn_f32", "matmul_mk_f32", "matmul_ss_f32", "matmul_f64",
 		"tf32_kn_f32", "tf32_kk_f32", "tf32_mn_f32", "tf32_mk_f32"} {
@@ -178,6 +192,8 @@ func TestStructSizes(t *testing.T) {
 	require.Equal(t, uintptr(24), unsafe.Sizeof(errWord{}))
 	require.Equal(t, uintptr(120), unsafe.Sizeof(gemmArgs{}))
 	require.Equal(t, uintptr(168), unsafe.Sizeof(convArgs{}))
+	require.Equal(t, uintptr(248), unsafe.Sizeof(poolArgs{}))
+	require.Equal(t, uintptr(136), unsafe.Sizeof(optArgs{}))
 }
 
 func TestKernelNames(t *testing.T) {
@@ -195,6 +211,9 @@ func TestKernelNames(t *testing.T) {
 	require.Equal(t, "sum_u8", reduceKernel(device.Sum, device.Bool))
 	require.Equal(t, "logsumexp_part", reducePartKernel(device.LogSumExp))
 	require.Equal(t, "log_softmax_f64", softmaxKernel(device.Float64, true))
+	require.Equal(t, "max_pool2d_f32", poolKernel(device.MaxPool, device.Float32, false))
+	require.Equal(t, "avg_pool2d_backward_f64", poolKernel(device.AvgPool, device.Float64, true))
+	require.Equal(t, "adam_step_f32", optimKernel(device.AdamStep, device.Float32))
 }
 
 func TestSelectArch(t *testing.T) {

@@ -407,3 +407,102 @@ func (b *Backend) conv(op string, dst, src, img, col device.View, p device.ConvG
 	runtime.KeepAlive(src.Buf)
 	return err
 }
+
+// Pool2d pools the windows of src into dst (max pooling also writes the
+// argmax indices into idx): one thread per output element.
+func (b *Backend) Pool2d(op device.PoolOp, dst, idx, src device.View, g device.ConvGeometry) error {
+	const name = "pool2d"
+	if err := device.CheckPool(name, op, src, dst, idx, g); err != nil {
+		return b.errf("%w", err)
+	}
+	return b.pool(name, poolKernel(op, dst.Buf.DType(), false), op, dst, src, idx, src.Layout, dst.Layout, g)
+}
+
+// Pool2dBackward overwrites dx with the input gradient of Pool2d: one
+// thread per input element, gathering from the windows that cover it.
+func (b *Backend) Pool2dBackward(op device.PoolOp, dx, dy, idx device.View, g device.ConvGeometry) error {
+	const name = "pool2d backward"
+	if err := device.CheckPool(name, op, dx, dy, idx, g); err != nil {
+		return b.errf("%w", err)
+	}
+	return b.pool(name, poolKernel(op, dx.Buf.DType(), true), op, dx, dy, idx, dx.Layout, dy.Layout, g)
+}
+
+// pool launches a kernel of kernels/pool.cu that writes out from in (and
+// idx for max pooling), one thread per element of out; img and pooled are
+// the layouts of the [N, C, H, W] and [N, C, OH, OW] sides.
+func (b *Backend) pool(name, kernel string, op device.PoolOp, out, in, idx device.View, img, pooled device.Layout, g device.ConvGeometry) error {
+	_, po, err := b.operand(name, out)
+	if err != nil {
+		return err
+	}
+	_, pi, err := b.operand(name, in)
+	if err != nil {
+		return err
+	}
+	var px uintptr
+	var idxLayout device.Layout
+	if op == device.MaxPool {
+		if _, px, err = b.operand(name, idx); err != nil {
+			return err
+		}
+		idxLayout = idx.Layout
+	}
+	n := int64(out.Numel())
+	if n == 0 {
+		return nil
+	}
+	s, ps := img.Shape, pooled.Shape
+	if !poolFits(s[0], s[1], s[2], s[3], ps[2], ps[3]) {
+		return b.errf("%s: input %v is too large for the pooling kernels' 32-bit plane indexing", name, s)
+	}
+	p := newPoolArgs(img, pooled, idxLayout, g)
+	a := getArgs()
+	packPool(a, po, pi, px, &p)
+	err = b.launch1(modPool, kernel, n, a)
+	runtime.KeepAlive(out.Buf)
+	runtime.KeepAlive(in.Buf)
+	if op == device.MaxPool {
+		runtime.KeepAlive(idx.Buf)
+	}
+	return err
+}
+
+// OptimStep applies one fused optimizer update in place: one thread per
+// element.
+func (b *Backend) OptimStep(op device.OptimOp, p, g device.View, state [3]device.View, h device.OptimHyper) error {
+	const name = "optim step"
+	if err := device.CheckOptim(name, op, p, g, state, h); err != nil {
+		return b.errf("%w", err)
+	}
+	_, pp, err := b.operand(name, p)
+	if err != nil {
+		return err
+	}
+	_, pg, err := b.operand(name, g)
+	if err != nil {
+		return err
+	}
+	var ps [3]uintptr
+	for i, need := range device.OptimStates(op, h) {
+		if need {
+			if _, ps[i], err = b.operand(name, state[i]); err != nil {
+				return err
+			}
+		}
+	}
+	n := p.Numel()
+	if n == 0 {
+		return nil
+	}
+	o := newOptArgs(n, h)
+	a := getArgs()
+	packOptim(a, pp, pg, ps, &o)
+	err = b.launch1(modOptim, optimKernel(op, p.Buf.DType()), int64(n), a)
+	runtime.KeepAlive(p.Buf)
+	runtime.KeepAlive(g.Buf)
+	for _, s := range state {
+		runtime.KeepAlive(s.Buf)
+	}
+	return err
+}

@@ -397,3 +397,58 @@ func newConvArgs(img, col device.Layout, g device.ConvGeometry) convArgs {
 	}
 	return c
 }
+
+// poolFits reports whether the kernels' 32-bit plane arithmetic covers
+// an [n, c, h, w] input pooled to oh × ow.
+func poolFits(n, c, h, w, oh, ow int) bool {
+	const lim = 1<<31 - 1
+	return n*c <= lim && h*w <= lim && oh*ow <= lim && n*c*max(h*w, oh*ow) < 1<<53
+}
+
+// newPoolArgs fills the pooling geometry for the input side img (x or
+// dx), the output side out (y or dy) and the index layout idx (the zero
+// Layout for average pooling).
+func newPoolArgs(img, out, idx device.Layout, g device.ConvGeometry) poolArgs {
+	oh, ow := g.OutSize(img.Shape[2], img.Shape[3])
+	dh, dw := g.Dilation()
+	p := poolArgs{
+		N: int64(img.Shape[0]), C: int64(img.Shape[1]), H: int64(img.Shape[2]), W: int64(img.Shape[3]),
+		OH: int64(oh), OW: int64(ow),
+		KH: int64(g.KernelH), KW: int64(g.KernelW),
+		SH: int64(g.StrideH), SW: int64(g.StrideW),
+		PH: int64(g.PadH), PW: int64(g.PadW),
+		DH: int64(dh), DW: int64(dw),
+	}
+	p.NIn = p.N * p.C * p.H * p.W
+	p.NOut = p.N * p.C * p.OH * p.OW
+	p.InvIn = 1 / float64(max(p.H*p.W, 1))
+	p.InvOut = 1 / float64(max(p.OH*p.OW, 1))
+	p.Scale = 1 / float64(p.KH*p.KW)
+	for i := range 4 {
+		p.Xs[i] = int64(img.Strides[i])
+		p.Ys[i] = int64(out.Strides[i])
+		if len(idx.Strides) == 4 {
+			p.Is[i] = int64(idx.Strides[i])
+		}
+	}
+	return p
+}
+
+// newOptArgs converts an optimizer step's hyperparameters for n elements,
+// computing the derived scalars in float64 as the CPU backend does.
+func newOptArgs(n int, h device.OptimHyper) optArgs {
+	b := func(v bool) int32 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	return optArgs{
+		N:   int64(n),
+		NLR: -h.LR, WD: h.WeightDecay, Mom: h.Momentum, Damp1: 1 - h.Dampening,
+		B1: h.Beta1, C1: 1 - h.Beta1, B2: h.Beta2, C2: 1 - h.Beta2,
+		NStep: -h.StepSize, BC2: h.BC2Sqrt, Eps: h.Eps, Shrink: h.Shrink,
+		Maximize: b(h.Maximize), UseWD: b(h.WeightDecay != 0), UseMom: b(h.Momentum != 0), First: b(h.FirstStep),
+		Nesterov: b(h.Nesterov), AMSGrad: b(h.AMSGrad), UseShrink: b(h.Shrink != 1),
+	}
+}

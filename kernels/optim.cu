@@ -1,0 +1,82 @@
+// optim.cu: sgd_step_<dtype> and adam_step_<dtype> (f32 f64) for
+// device.Backend.OptimStep: one optimizer update of one parameter in a
+// single pass, one thread per element (grid-stride), in place.
+//
+// Every kernel takes (p, g, s0, s1, s2, OptArgs): SGD uses s0 as the
+// momentum buffer; Adam s0 = m, s1 = v, s2 = vmax (AMSGrad). The scalars
+// come from the host in float64 and are rounded to T once, and every
+// operation is rounded on its own (the __*_rn intrinsics are never
+// contracted into FMAs), so the result equals the CPU backend's and the
+// chain of tensor ops of package optim bit for bit.
+#include "nabla.cuh"
+
+struct OptArgs {
+	i64 n;
+	double nlr;          // -lr (SGD)
+	double wd;           // L2 weight decay added to the gradient
+	double mom, damp1;   // momentum, 1 - dampening (SGD)
+	double b1, c1;       // beta1, 1 - beta1 (Adam)
+	double b2, c2;       // beta2, 1 - beta2
+	double nstep;        // -lr / (1 - beta1^t)
+	double bc2;          // sqrt(1 - beta2^t)
+	double eps;
+	double shrink;       // AdamW: 1 - lr*weight_decay
+	int maximize, use_wd, use_mom, first;
+	int nesterov, amsgrad, use_shrink, pad_;
+};
+
+__device__ __forceinline__ float mul_rn(float a, float b) { return __fmul_rn(a, b); }
+__device__ __forceinline__ double mul_rn(double a, double b) { return __dmul_rn(a, b); }
+__device__ __forceinline__ float add_rn(float a, float b) { return __fadd_rn(a, b); }
+__device__ __forceinline__ double add_rn(double a, double b) { return __dadd_rn(a, b); }
+__device__ __forceinline__ float div_rn(float a, float b) { return __fdiv_rn(a, b); }
+__device__ __forceinline__ double div_rn(double a, double b) { return __ddiv_rn(a, b); }
+__device__ __forceinline__ float sqrt_rn(float a) { return __fsqrt_rn(a); }
+__device__ __forceinline__ double sqrt_rn(double a) { return __dsqrt_rn(a); }
+
+template <typename T>
+__device__ __forceinline__ void sgd_step(T* p, const T* g, T* buf, const OptArgs& a) {
+	const T wd = T(a.wd), mom = T(a.mom), damp = T(a.damp1), nlr = T(a.nlr);
+	for (i64 i = nb_tid(); i < a.n; i += nb_nthreads()) {
+		T gi = g[i];
+		if (a.maximize) gi = -gi;
+		if (a.use_wd) gi = add_rn(gi, mul_rn(p[i], wd));
+		if (a.use_mom) {
+			T b = gi;
+			if (!a.first) b = add_rn(mul_rn(buf[i], mom), mul_rn(gi, damp));
+			buf[i] = b;
+			gi = a.nesterov ? add_rn(gi, mul_rn(b, mom)) : b;
+		}
+		p[i] = add_rn(p[i], mul_rn(gi, nlr));
+	}
+}
+
+template <typename T>
+__device__ __forceinline__ void adam_step(T* p, const T* g, T* m, T* v, T* vmax, const OptArgs& a) {
+	const T wd = T(a.wd), shrink = T(a.shrink);
+	const T b1 = T(a.b1), c1 = T(a.c1), b2 = T(a.b2), c2 = T(a.c2);
+	const T nstep = T(a.nstep), bc2 = T(a.bc2), eps = T(a.eps);
+	for (i64 i = nb_tid(); i < a.n; i += nb_nthreads()) {
+		T gi = g[i], pi = p[i];
+		if (a.maximize) gi = -gi;
+		if (a.use_wd) gi = add_rn(gi, mul_rn(pi, wd));
+		if (a.use_shrink) pi = mul_rn(pi, shrink);
+		const T mi = add_rn(mul_rn(m[i], b1), mul_rn(gi, c1));
+		T vi = add_rn(mul_rn(v[i], b2), mul_rn(mul_rn(gi, c2), gi));
+		m[i] = mi;
+		v[i] = vi;
+		if (a.amsgrad) {
+			vi = go_max(vmax[i], vi);
+			vmax[i] = vi;
+		}
+		const T denom = add_rn(div_rn(sqrt_rn(vi), bc2), eps);
+		p[i] = add_rn(pi, div_rn(mul_rn(mi, nstep), denom));
+	}
+}
+
+#define OK extern "C" __global__ void __launch_bounds__(256)
+#define OPTIM(T, sfx) \
+	OK sgd_step_##sfx(T* p, const T* g, T* s0, T* s1, T* s2, OptArgs a) { sgd_step<T>(p, g, s0, a); } \
+	OK adam_step_##sfx(T* p, const T* g, T* s0, T* s1, T* s2, OptArgs a) { adam_step<T>(p, g, s0, s1, s2, a); }
+OPTIM(float, f32)
+OPTIM(double, f64)

@@ -1,0 +1,72 @@
+package tensor
+
+import "github.com/nabla-go/nabla/device"
+
+// OptimHyper holds the scalars of a fused optimizer step; see
+// device.OptimHyper.
+type OptimHyper = device.OptimHyper
+
+// CanFuseOptim reports whether FusedSGDStep and FusedAdamStep accept these
+// tensors: all contiguous, of one shape, float dtype and device (nil
+// entries are skipped).
+func CanFuseOptim(p *Tensor, others ...*Tensor) bool {
+	if !p.DType().IsFloat() || !p.IsContiguous() {
+		return false
+	}
+	for _, t := range others {
+		if t == nil {
+			continue
+		}
+		if !t.IsContiguous() || t.DType() != p.DType() || t.Device() != p.Device() || !sameShape(t.layout.Shape, p.layout.Shape) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// FusedSGDStep applies one SGD update (device.SGDStep) to p in place in a
+// single pass, reading the gradient g and updating the momentum buffer
+// buf (nil when h.Momentum is 0). The tensors must satisfy CanFuseOptim.
+func FusedSGDStep(p, g, buf *Tensor, h OptimHyper) {
+	fusedOptim("FusedSGDStep", device.SGDStep, p, g, [3]*Tensor{buf}, h)
+}
+
+// FusedAdamStep applies one Adam or AdamW update (device.AdamStep) to p
+// in place in a single pass, reading the gradient g and updating the
+// moments m and v and, with h.AMSGrad, vmax (nil otherwise).
+func FusedAdamStep(p, g, m, v, vmax *Tensor, h OptimHyper) {
+	fusedOptim("FusedAdamStep", device.AdamStep, p, g, [3]*Tensor{m, v, vmax}, h)
+}
+
+func fusedOptim(op string, kind device.OptimOp, p, g *Tensor, st [3]*Tensor, h OptimHyper) {
+	need := device.OptimStates(kind, h)
+	var views [3]device.View
+	all := []*Tensor{g}
+	for i, t := range st {
+		if !need[i] {
+			continue
+		}
+		if t == nil {
+			fail(op, ErrArgument, "state %d is required by these hyperparameters", i)
+		}
+		views[i] = t.view()
+		all = append(all, t)
+	}
+	sameDevice(op, append([]*Tensor{p}, all...)...)
+	if !CanFuseOptim(p, all...) {
+		fail(op, ErrArgument, "the parameter, gradient and states must be contiguous float tensors of one shape and dtype")
+	}
+	check(op, p.be.OptimStep(kind, p.view(), g.view(), views, h))
+}

@@ -19,6 +19,22 @@ trap 'rm -rf "$tmp"' EXIT
 echo "== check-ptx: nvcc $(nvcc --version | sed -n 's/.*release \([0-9.]*\).*/\1/p')"
 echo "== regenerating PTX"
 bash build/gen-ptx.sh "$tmp/ptx" >/dev/null
+# nvcc 11.8 is not perfectly deterministic: about one compile in sixteen
+# of some files numbers its virtual registers differently. A file that
+# differs is recompiled a few times and passes if any run reproduces the
+# committed PTX; a real source change never does.
+for f in kernels/ptx/*.ptx; do
+	g="$tmp/ptx/$(basename "$f")"
+	tries=0
+	while ! cmp -s "$f" "$g" && [ "$tries" -lt 6 ]; do
+		tries=$((tries + 1))
+		name="$(basename "$f" .ptx)"
+		(cd kernels && nvcc -std=c++17 -ptx -arch="compute_${name##*_}" -O3 "${name%_*}.cu" -o "$g")
+	done
+	if [ "$tries" != 0 ] && cmp -s "$f" "$g"; then
+		echo "check-ptx: $f reproduced after $tries recompile(s)"
+	fi
+done
 if ! diff -r -q kernels/ptx "$tmp/ptx"; then
 	echo "check-ptx: kernels/ptx does not match kernels/*.cu: run build/gen-ptx.sh (with nvcc 11.8) and commit the result" >&2
 	committed="$(sed -n 's/^\/\/ Cuda compilation tools, \(.*\)$/\1/p' kernels/ptx/*.ptx | sort -u | head -1)"

@@ -4,7 +4,8 @@
 #
 #   kernels/ptx/<name>_<arch>.ptx     (nvcc -ptx -arch=compute_<arch> -O3)
 #
-# The output is deterministic for a given nvcc, so build/check-ptx.sh can
+# The output is deterministic for a given nvcc up to rare register
+# renumbering (check-ptx.sh recompiles on a mismatch), so build/check-ptx.sh can
 # regenerate it and compare with the committed files. The committed PTX
 # comes from nvcc 11.8 (Debian's nvidia-cuda-toolkit; see
 # build/install-cuda-toolkit.sh): regenerate with the same version.

@@ -107,8 +107,7 @@ func (b *Backend) Copy(dst, src device.View) error {
 		packCopy(a, pd, ps, &it)
 		err = b.launch1(modCopy, copyKernel(sdt, ddt), it.N, a)
 	}
-	runtime.KeepAlive(dst.Buf)
-	runtime.KeepAlive(src.Buf)
+	keepAlive(dst, src)
 	return err
 }
 
@@ -122,14 +121,11 @@ func (b *Backend) Unary(op device.UnaryOp, dst, src device.View, alpha, beta flo
 	if src.Buf.DType() != dst.Buf.DType() {
 		return b.errf("%s: source dtype %v differs from destination dtype %v", opName, src.Buf.DType(), dst.Buf.DType())
 	}
-	_, pd, err := b.operand(opName, dst)
+	ptrs, err := b.pointers(opName, dst, src)
 	if err != nil {
 		return err
 	}
-	_, ps, err := b.operand(opName, src)
-	if err != nil {
-		return err
-	}
+	pd, ps := ptrs[0], ptrs[1]
 	if err := sameShape(opName, b, dst, src); err != nil {
 		return err
 	}
@@ -144,8 +140,7 @@ func (b *Backend) Unary(op device.UnaryOp, dst, src device.View, alpha, beta flo
 	a := getArgs()
 	packUnary(a, pd, ps, &it, &sc)
 	err = b.launch1(modUnary, name, it.N, a)
-	runtime.KeepAlive(dst.Buf)
-	runtime.KeepAlive(src.Buf)
+	keepAlive(dst, src)
 	return err
 }
 
@@ -164,18 +159,11 @@ func (b *Backend) Binary(op device.BinaryOp, dst, x, y device.View) error {
 	if y.Buf.DType() != dt || dst.Buf.DType() != want {
 		return b.errf("%s: dtypes %v, %v -> %v (want %v, %v -> %v)", opName, dt, y.Buf.DType(), dst.Buf.DType(), dt, dt, want)
 	}
-	_, pd, err := b.operand(opName, dst)
+	ptrs, err := b.pointers(opName, dst, x, y)
 	if err != nil {
 		return err
 	}
-	_, px, err := b.operand(opName, x)
-	if err != nil {
-		return err
-	}
-	_, py, err := b.operand(opName, y)
-	if err != nil {
-		return err
-	}
+	pd, px, py := ptrs[0], ptrs[1], ptrs[2]
 	if err := sameShape(opName, b, dst, x, y); err != nil {
 		return err
 	}
@@ -189,9 +177,7 @@ func (b *Backend) Binary(op device.BinaryOp, dst, x, y device.View) error {
 	a := getArgs()
 	packBinary(a, pd, px, py, &it, uintptr(b.errDev))
 	err = b.launch1(modBinary, name, it.N, a)
-	runtime.KeepAlive(dst.Buf)
-	runtime.KeepAlive(x.Buf)
-	runtime.KeepAlive(y.Buf)
+	keepAlive(dst, x, y)
 	return err
 }
 
@@ -202,22 +188,11 @@ func (b *Backend) Where(dst, cond, x, y device.View) error {
 	if cond.Buf.DType() != device.Bool || x.Buf.DType() != dt || y.Buf.DType() != dt {
 		return b.errf("%s: dtypes cond %v, %v, %v -> %v (want bool and one dtype)", op, cond.Buf.DType(), x.Buf.DType(), y.Buf.DType(), dt)
 	}
-	_, pd, err := b.operand(op, dst)
+	ptrs, err := b.pointers(op, dst, cond, x, y)
 	if err != nil {
 		return err
 	}
-	_, pc, err := b.operand(op, cond)
-	if err != nil {
-		return err
-	}
-	_, px, err := b.operand(op, x)
-	if err != nil {
-		return err
-	}
-	_, py, err := b.operand(op, y)
-	if err != nil {
-		return err
-	}
+	pd, pc, px, py := ptrs[0], ptrs[1], ptrs[2], ptrs[3]
 	if err := sameShape(op, b, dst, cond, x, y); err != nil {
 		return err
 	}
@@ -231,10 +206,7 @@ func (b *Backend) Where(dst, cond, x, y device.View) error {
 	a := getArgs()
 	packWhere(a, pd, pc, px, py, &it)
 	err = b.launch1(modCopy, whereKernel(dt), it.N, a)
-	runtime.KeepAlive(dst.Buf)
-	runtime.KeepAlive(cond.Buf)
-	runtime.KeepAlive(x.Buf)
-	runtime.KeepAlive(y.Buf)
+	keepAlive(dst, cond, x, y)
 	return err
 }
 
@@ -272,18 +244,11 @@ func (b *Backend) Gather(dst, src, idx device.View, dim int) error {
 	if err := checkIndexShapes(op, dst.Shape, src.Shape, idx.Shape, dim); err != nil {
 		return b.errf("%w", err)
 	}
-	_, pd, err := b.operand(op, dst)
+	ptrs, err := b.pointers(op, dst, src, idx)
 	if err != nil {
 		return err
 	}
-	_, ps, err := b.operand(op, src)
-	if err != nil {
-		return err
-	}
-	_, pi, err := b.operand(op, idx)
-	if err != nil {
-		return err
-	}
+	pd, ps, pi := ptrs[0], ptrs[1], ptrs[2]
 	it, size, stride, err := planIndex(dst.Shape, src.Layout, dst.Layout, idx.Layout, dim, false)
 	if err != nil {
 		return b.errf("%s: %w", op, err)
@@ -294,9 +259,7 @@ func (b *Backend) Gather(dst, src, idx device.View, dim int) error {
 	a := getArgs()
 	packIndex(a, pd, ps, pi, &it, size, stride, int32(dim), uintptr(b.errDev))
 	err = b.launch1(modIndex, gatherKernel(dt), it.N, a)
-	runtime.KeepAlive(dst.Buf)
-	runtime.KeepAlive(src.Buf)
-	runtime.KeepAlive(idx.Buf)
+	keepAlive(dst, src, idx)
 	return err
 }
 
@@ -314,18 +277,11 @@ func (b *Backend) ScatterAdd(dst, src, idx device.View, dim int) error {
 	if err := checkIndexShapes(op, src.Shape, dst.Shape, idx.Shape, dim); err != nil {
 		return b.errf("%w", err)
 	}
-	_, pd, err := b.operand(op, dst)
+	ptrs, err := b.pointers(op, dst, src, idx)
 	if err != nil {
 		return err
 	}
-	_, ps, err := b.operand(op, src)
-	if err != nil {
-		return err
-	}
-	_, pi, err := b.operand(op, idx)
-	if err != nil {
-		return err
-	}
+	pd, ps, pi := ptrs[0], ptrs[1], ptrs[2]
 	it, size, stride, err := planIndex(src.Shape, dst.Layout, src.Layout, idx.Layout, dim, true)
 	if err != nil {
 		return b.errf("%s: %w", op, err)
@@ -336,9 +292,7 @@ func (b *Backend) ScatterAdd(dst, src, idx device.View, dim int) error {
 	a := getArgs()
 	packIndex(a, pd, ps, pi, &it, size, stride, int32(dim), uintptr(b.errDev))
 	err = b.launch1(modIndex, scatterAddKernel(dt), it.N, a)
-	runtime.KeepAlive(dst.Buf)
-	runtime.KeepAlive(src.Buf)
-	runtime.KeepAlive(idx.Buf)
+	keepAlive(dst, src, idx)
 	return err
 }
 
@@ -387,14 +341,11 @@ func (b *Backend) conv(op string, dst, src, img, col device.View, p device.ConvG
 	if want := p.ColumnShape(img.Shape[0], img.Shape[1], img.Shape[2], img.Shape[3]); !slices.Equal(want, col.Shape) {
 		return b.errf("%s: column shape %v should be %v for image shape %v", op, col.Shape, want, img.Shape)
 	}
-	_, pd, err := b.operand(op, dst)
+	ptrs, err := b.pointers(op, dst, src)
 	if err != nil {
 		return err
 	}
-	_, ps, err := b.operand(op, src)
-	if err != nil {
-		return err
-	}
+	pd, ps := ptrs[0], ptrs[1]
 	c := newConvArgs(img.Layout, col.Layout, p)
 	n := int64(dst.Numel())
 	if n == 0 {
@@ -403,8 +354,7 @@ func (b *Backend) conv(op string, dst, src, img, col device.View, p device.ConvG
 	a := getArgs()
 	packConv(a, pd, ps, &c)
 	err = b.launch1(modConv, kernel(dt), n, a)
-	runtime.KeepAlive(dst.Buf)
-	runtime.KeepAlive(src.Buf)
+	keepAlive(dst, src)
 	return err
 }
 
@@ -432,14 +382,11 @@ func (b *Backend) Pool2dBackward(op device.PoolOp, dx, dy, idx device.View, g de
 // idx for max pooling), one thread per element of out; img and pooled are
 // the layouts of the [N, C, H, W] and [N, C, OH, OW] sides.
 func (b *Backend) pool(name, kernel string, op device.PoolOp, out, in, idx device.View, img, pooled device.Layout, g device.ConvGeometry) error {
-	_, po, err := b.operand(name, out)
+	ptrs, err := b.pointers(name, out, in)
 	if err != nil {
 		return err
 	}
-	_, pi, err := b.operand(name, in)
-	if err != nil {
-		return err
-	}
+	po, pi := ptrs[0], ptrs[1]
 	var px uintptr
 	var idxLayout device.Layout
 	if op == device.MaxPool {
@@ -460,8 +407,7 @@ func (b *Backend) pool(name, kernel string, op device.PoolOp, out, in, idx devic
 	a := getArgs()
 	packPool(a, po, pi, px, &p)
 	err = b.launch1(modPool, kernel, n, a)
-	runtime.KeepAlive(out.Buf)
-	runtime.KeepAlive(in.Buf)
+	keepAlive(out, in)
 	if op == device.MaxPool {
 		runtime.KeepAlive(idx.Buf)
 	}
@@ -475,14 +421,11 @@ func (b *Backend) OptimStep(op device.OptimOp, p, g device.View, state [3]device
 	if err := device.CheckOptim(name, op, p, g, state, h); err != nil {
 		return b.errf("%w", err)
 	}
-	_, pp, err := b.operand(name, p)
+	ptrs, err := b.pointers(name, p, g)
 	if err != nil {
 		return err
 	}
-	_, pg, err := b.operand(name, g)
-	if err != nil {
-		return err
-	}
+	pp, pg := ptrs[0], ptrs[1]
 	var ps [3]uintptr
 	for i, need := range device.OptimStates(op, h) {
 		if need {
@@ -499,10 +442,31 @@ func (b *Backend) OptimStep(op device.OptimOp, p, g device.View, state [3]device
 	a := getArgs()
 	packOptim(a, pp, pg, ps, &o)
 	err = b.launch1(modOptim, optimKernel(op, p.Buf.DType()), int64(n), a)
-	runtime.KeepAlive(p.Buf)
-	runtime.KeepAlive(g.Buf)
+	keepAlive(p, g)
 	for _, s := range state {
 		runtime.KeepAlive(s.Buf)
 	}
 	return err
+}
+
+// pointers checks each view as operand does and returns the device
+// addresses of their first elements, in order.
+func (b *Backend) pointers(op string, views ...device.View) ([]uintptr, error) {
+	ptrs := make([]uintptr, len(views))
+	for i, v := range views {
+		_, p, err := b.operand(op, v)
+		if err != nil {
+			return nil, err
+		}
+		ptrs[i] = p
+	}
+	return ptrs, nil
+}
+
+// keepAlive keeps the views' buffers from being collected (and recycled
+// by the allocator) before the kernels queued on them have been launched.
+func keepAlive(views ...device.View) {
+	for _, v := range views {
+		runtime.KeepAlive(v.Buf)
+	}
 }

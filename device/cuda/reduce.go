@@ -3,7 +3,6 @@
 package cuda
 
 import (
-	"runtime"
 	"unsafe"
 
 	"github.com/nabla-go/nabla/device"
@@ -18,14 +17,11 @@ func (b *Backend) Reduce(op device.ReduceOp, dst, src device.View, n int) error 
 	if n < 0 || n > src.Rank() {
 		return b.errf("%s: cannot reduce %d dims of a rank-%d view", opName, n, src.Rank())
 	}
-	_, pd, err := b.operand(opName, dst)
+	ptrs, err := b.pointers(opName, dst, src)
 	if err != nil {
 		return err
 	}
-	_, ps, err := b.operand(opName, src)
-	if err != nil {
-		return err
-	}
+	pd, ps := ptrs[0], ptrs[1]
 	p, err := planReduce(dst.Layout, src.Layout, n, b.sms)
 	if err != nil {
 		return b.errf("%s: %w", opName, err)
@@ -53,8 +49,7 @@ func (b *Backend) Reduce(op device.ReduceOp, dst, src device.View, n int) error 
 		packReducePart(a, pd, blockPtr(part), &p.args)
 		err = b.launch(modReduce, reducePartKernel(op), [3]uint32{p.partBlocks, 1, 1}, 0, a)
 	}
-	runtime.KeepAlive(dst.Buf)
-	runtime.KeepAlive(src.Buf)
+	keepAlive(dst, src)
 	return err
 }
 
@@ -76,14 +71,11 @@ func (b *Backend) Softmax(dst, src device.View, log bool) error {
 	if dst.Buf.DType() != dt {
 		return b.errf("%s: destination dtype %v differs from %v", op, dst.Buf.DType(), dt)
 	}
-	_, pd, err := b.operand(op, dst)
+	ptrs, err := b.pointers(op, dst, src)
 	if err != nil {
 		return err
 	}
-	_, ps, err := b.operand(op, src)
-	if err != nil {
-		return err
-	}
+	pd, ps := ptrs[0], ptrs[1]
 	if err := sameShape(op, b, dst, src); err != nil {
 		return err
 	}
@@ -98,8 +90,7 @@ func (b *Backend) Softmax(dst, src device.View, log bool) error {
 	a := getArgs()
 	packSoftmax(a, pd, ps, &p.args, p.block)
 	err = b.launch(modSoftmax, softmaxKernel(dt, log), [3]uint32{p.blocks, 1, 1}, p.smem, a)
-	runtime.KeepAlive(dst.Buf)
-	runtime.KeepAlive(src.Buf)
+	keepAlive(dst, src)
 	return err
 }
 
@@ -116,18 +107,11 @@ func (b *Backend) MatMul(dst, x, y device.View) error {
 	if x.Buf.DType() != dt || y.Buf.DType() != dt {
 		return b.errf("%s: dtypes %v · %v -> %v differ", op, x.Buf.DType(), y.Buf.DType(), dt)
 	}
-	_, pd, err := b.operand(op, dst)
+	ptrs, err := b.pointers(op, dst, x, y)
 	if err != nil {
 		return err
 	}
-	_, px, err := b.operand(op, x)
-	if err != nil {
-		return err
-	}
-	_, py, err := b.operand(op, y)
-	if err != nil {
-		return err
-	}
+	pd, px, py := ptrs[0], ptrs[1], ptrs[2]
 	batch, m, n, k := dst.Shape[0], dst.Shape[1], dst.Shape[2], x.Shape[2]
 	if x.Shape[0] != batch || y.Shape[0] != batch || x.Shape[1] != m || y.Shape[1] != k || y.Shape[2] != n {
 		return b.errf("%s shapes %v · %v -> %v do not agree", op, x.Shape, y.Shape, dst.Shape)
@@ -170,8 +154,6 @@ func (b *Backend) MatMul(dst, x, y device.View) error {
 			return err
 		}
 	}
-	runtime.KeepAlive(dst.Buf)
-	runtime.KeepAlive(x.Buf)
-	runtime.KeepAlive(y.Buf)
+	keepAlive(dst, x, y)
 	return nil
 }

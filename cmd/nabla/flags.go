@@ -11,6 +11,7 @@ import (
 var (
 	modelNames     = []string{"mlp", "cnn"}
 	optimizerNames = []string{"sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw"}
+	scheduleNames  = []string{"cosine", "none"}
 	activationList = []string{"sigmoid", "relu", "both"}
 )
 

@@ -72,6 +72,7 @@ var (
 type runConfig struct {
 	Model       string     `json:"model"`
 	Optimizer   string     `json:"optimizer"`
+	Schedule    string     `json:"schedule,omitempty"` // "cosine", or "" for a constant rate
 	LR          float64    `json:"lr"`
 	WeightDecay float64    `json:"weight_decay"`
 	Dropout     float64    `json:"dropout"`
@@ -107,11 +108,11 @@ type runRecord struct {
 
 // trainOptions are the flags of nabla train.
 type trainOptions struct {
-	model, device, optimizer, data, out string
-	epochs, batch, limit                int
-	lr, weightDecay, dropout            float64
-	seed                                uint64
-	resume                              bool
+	model, device, optimizer, schedule, data, out string
+	epochs, batch, limit                          int
+	lr, weightDecay, dropout                      float64
+	seed                                          uint64
+	resume                                        bool
 }
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
@@ -123,6 +124,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	flags.IntVar(&o.batch, "batch", 64, "mini-batch size")
 	flags.Float64Var(&o.lr, "lr", 0, "learning rate (default 0.1 for sgd, 0.01 for momentum and adagrad, 0.001 for rmsprop, adam and adamw)")
 	flags.StringVar(&o.optimizer, "optimizer", "adam", "optimizer: sgd, momentum (SGD, momentum 0.9), adagrad, rmsprop, adam or adamw")
+	flags.StringVar(&o.schedule, "schedule", "cosine", "learning-rate schedule over the run's epochs: cosine (from -lr down to 0, as torch's CosineAnnealingLR stepped per epoch) or none")
 	flags.Float64Var(&o.weightDecay, "weight-decay", 0, "weight decay: an L2 penalty, decoupled for adamw (whose default is 0.01)")
 	flags.Float64Var(&o.dropout, "dropout", 0, "dropout probability after the hidden layers (0: no dropout)")
 	flags.Uint64Var(&o.seed, "seed", 1, "random seed of the initialisation, the shuffling and dropout")
@@ -185,6 +187,9 @@ func (o *trainOptions) validate() error {
 	if err := checkChoice("optimizer", "optimizer", o.optimizer, optimizerNames); err != nil {
 		return err
 	}
+	if err := checkChoice("schedule", "schedule", o.schedule, scheduleNames); err != nil {
+		return err
+	}
 	if err := positiveInt("epochs", o.epochs, "number of epochs"); err != nil {
 		return err
 	}
@@ -213,6 +218,9 @@ func (o *trainOptions) config(set map[string]bool, src dataSource) runConfig {
 	if cfg.LR == 0 {
 		cfg.LR = defaultLR[cfg.Optimizer]
 	}
+	if o.schedule == "cosine" {
+		cfg.Schedule = "cosine"
+	}
 	if !set["weight-decay"] {
 		cfg.WeightDecay = defaultWeightDecay(cfg.Optimizer)
 	}
@@ -234,6 +242,7 @@ func (o *trainOptions) resumeConfig(set map[string]bool, rec *runRecord) (runCon
 	}{
 		{"model", o.model, cfg.Model},
 		{"optimizer", o.optimizer, cfg.Optimizer},
+		{"schedule", o.schedule, scheduleName(cfg.Schedule)},
 		{"lr", o.lr, cfg.LR},
 		{"weight-decay", o.weightDecay, cfg.WeightDecay},
 		{"dropout", o.dropout, cfg.Dropout},
@@ -416,7 +425,7 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 		}
 	}
 	fmt.Fprintf(t.stdout, "model: %s, %d parameters\n", cfg.Model, nn.NumParameters(model))
-	fmt.Fprintf(t.stdout, "optimizer: %v\n", opt)
+	fmt.Fprintf(t.stdout, "optimizer: %v, learning-rate schedule: %s\n", opt, scheduleName(cfg.Schedule))
 
 	t.rec = runRecord{
 		Program: "nabla train", Config: cfg, Epochs: t.epochs, Device: t.dev.String(),
@@ -449,6 +458,9 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 		fmt.Fprintf(t.stdout, "the run has done %d epochs of -epochs %d: nothing to train (raise -epochs to train on)\n", startEpoch, t.epochs)
 	}
 	for epoch := startEpoch; epoch < t.epochs; epoch++ {
+		// The rate is a function of the epoch alone, so a resumed run
+		// (even one whose -epochs was raised) needs no scheduler state.
+		opt.SetLR(epochLR(cfg, epoch, t.epochs))
 		// The loader's generator before the epoch draws its order: a
 		// checkpoint in the middle of the epoch restores this state, so
 		// that the resumed epoch visits the samples in the same order.
@@ -573,4 +585,23 @@ func (t *trainer) writeCurves() error {
 		return err
 	}
 	return writeCurve(t.path(accuracyPNG), title+": validation accuracy", "accuracy (%)", acc)
+}
+
+// epochLR is the learning rate of epoch (from 0) of a run of total
+// epochs: constant, or the cosine schedule eta_e = lr·(1+cos(π·e/total))/2,
+// the values torch's CosineAnnealingLR(T_max=total, eta_min=0) takes when
+// stepped once per epoch.
+func epochLR(cfg runConfig, epoch, total int) float64 {
+	if cfg.Schedule != "cosine" {
+		return cfg.LR
+	}
+	return cfg.LR * (1 + math.Cos(math.Pi*float64(epoch)/float64(total))) / 2
+}
+
+// scheduleName is the -schedule value of a configuration.
+func scheduleName(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

@@ -55,6 +55,7 @@ func TestFlagErrors(t *testing.T) {
 		{"zero batch", []string{"train", "-batch", "0"}, []string{"-batch 0: want a positive batch size (1 or more)"}},
 		{"negative lr", []string{"train", "-lr", "-0.1"}, []string{"-lr -0.1: want a positive learning rate"}},
 		{"negative weight decay", []string{"train", "-weight-decay", "-1"}, []string{"-weight-decay -1: want 0 or more"}},
+		{"bad schedule", []string{"train", "-schedule", "step"}, []string{`-schedule "step": unknown schedule (want cosine or none)`}},
 		{"dropout of one", []string{"train", "-dropout", "1"}, []string{"-dropout 1: want a probability in [0, 1)"}},
 		{"not a number", []string{"train", "-epochs", "many"}, []string{`invalid value "many" for flag -epochs`}},
 		{"missing data dir", []string{"train", "-data", filepath.Join(dir, "nope")}, []string{
@@ -92,7 +93,7 @@ func TestHelp(t *testing.T) {
 		cmd   string
 		flags []string
 	}{
-		{"train", []string{"-model", "-device", "-epochs", "-batch", "-lr", "-optimizer", "-weight-decay", "-dropout", "-seed", "-data", "-out", "-resume"}},
+		{"train", []string{"-model", "-device", "-epochs", "-batch", "-lr", "-optimizer", "-schedule", "-weight-decay", "-dropout", "-seed", "-data", "-out", "-resume"}},
 		{"eval", []string{"-out", "-model-file", "-device", "-data"}},
 		{"bench", []string{"-quick", "-torch", "-mlp"}},
 		{"init-stats", []string{"-activation", "-layers", "-out"}},
@@ -144,7 +145,7 @@ func TestTrainAndEval(t *testing.T) {
 	out := t.TempDir()
 	defer func(d time.Duration) { logInterval = d }(logInterval)
 	logInterval = 0 // a progress line after every step
-	code, stdout, stderr := runCLI(quickTrain(out, "-epochs", "2", "-optimizer", "sgd", "-lr", "0.05")...)
+	code, stdout, stderr := runCLI(quickTrain(out, "-epochs", "2", "-optimizer", "sgd", "-lr", "0.05", "-schedule", "none")...)
 	require.Equal(t, 0, code, "stdout: %s\nstderr: %s", stdout, stderr)
 	for _, want := range []string{
 		"data: the embedded Fashion-MNIST test split (10,000 images), split into train 512, validation 1000, test 1000",
@@ -381,4 +382,18 @@ func TestTrainCNN(t *testing.T) {
 	code, stdout, stderr = runCLI("eval", "-out", out)
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, stdout, "model: cnn from "+filepath.Join(out, modelFile))
+}
+
+// TestEpochLRMatchesTorchCosine checks the schedule against the values of
+// torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=5, eta_min=0)
+// stepped once per epoch from lr 1e-3 (PyTorch 1.13:
+// [0.001, 0.0009045084971874737, 0.0006545084971874737,
+// 0.00034549150281252633, 9.549150281252633e-05]).
+func TestEpochLRMatchesTorchCosine(t *testing.T) {
+	cfg := runConfig{LR: 1e-3, Schedule: "cosine"}
+	want := []float64{0.001, 0.0009045084971874737, 0.0006545084971874737, 0.00034549150281252633, 9.549150281252633e-05}
+	for e, w := range want {
+		require.InDelta(t, w, epochLR(cfg, e, 5), 1e-15)
+	}
+	require.Equal(t, 1e-3, epochLR(runConfig{LR: 1e-3}, 3, 5))
 }

@@ -1,19 +1,18 @@
 package nn_test
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/nabla-go/nabla/internal/pytest"
 
 	"github.com/nabla-go/nabla/autograd"
 	"github.com/nabla-go/nabla/internal/safetensors"
@@ -318,32 +317,6 @@ func toF64(v []float32) []float64 {
 	return out
 }
 
-// runPython runs script with args under the first Python 3 that can import
-// torch and numpy (the script exits with status 97 when it cannot), and
-// skips the test when there is none, as in CI.
-func runPython(t *testing.T, script string, args ...string) string {
-	t.Helper()
-	var missing []string
-	for _, cand := range []string{"python3", "/usr/bin/python3"} {
-		path, err := exec.LookPath(cand)
-		if err != nil {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		out, err := exec.CommandContext(ctx, path, append([]string{script}, args...)...).CombinedOutput()
-		cancel()
-		var exit *exec.ExitError
-		if errors.As(err, &exit) && exit.ExitCode() == 97 {
-			missing = append(missing, path+": "+strings.TrimSpace(string(out)))
-			continue
-		}
-		require.NoError(t, err, "%s", out)
-		return string(out)
-	}
-	t.Skipf("no Python 3 with torch and numpy: %v", missing)
-	return ""
-}
-
 func TestTorchInterop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts Python")
@@ -358,7 +331,7 @@ func TestTorchInterop(t *testing.T) {
 	n := trained(6)
 	path := filepath.Join(dir, "nabla.safetensors")
 	require.NoError(t, nn.Save(path, n))
-	out := runPython(t, script, "both", dir, path)
+	out := pytest.RunFile(t, script, "both", dir, path)
 	var res struct {
 		Output            []float64 `json:"output"`
 		Keys              []string  `json:"keys"`

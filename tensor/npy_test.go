@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/nabla-go/nabla/internal/pytest"
+
 	"github.com/nabla-go/nabla/internal/npy"
 	"github.com/nabla-go/nabla/tensor"
 )
@@ -170,26 +172,6 @@ func FuzzReadNPY(f *testing.F) {
 	})
 }
 
-// findNumPy returns a Python 3 interpreter that can import numpy, or skips
-// the test.
-func findNumPy(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("NABLA_PYTHON") != "" {
-		return os.Getenv("NABLA_PYTHON")
-	}
-	for _, cand := range []string{"python3", "/usr/bin/python3"} {
-		path, err := exec.LookPath(cand)
-		if err != nil {
-			continue
-		}
-		if exec.Command(path, "-c", "import numpy").Run() == nil {
-			return path
-		}
-	}
-	t.Skip("no python3 with numpy")
-	return ""
-}
-
 // npyInteropScript checks the go_*.npy files that Go wrote against the
 // expected arrays and writes py_*.npy files (in several versions, byte
 // orders and memory orders) for Go to read.
@@ -237,7 +219,7 @@ print("ok")
 // the other way round. It is skipped where python3 with numpy is missing
 // (set NABLA_PYTHON to choose an interpreter).
 func TestNPYInteropNumPy(t *testing.T) {
-	python := findNumPy(t)
+	python := pytest.Find(t, "numpy")
 	dir := t.TempDir()
 	for name, x := range npyCases() {
 		require.NoError(t, x.SaveNPY(filepath.Join(dir, "go_"+name+".npy")))

@@ -1,49 +1,16 @@
 package npy
 
 import (
-	"context"
-	"errors"
 	"math"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/nabla-go/nabla/internal/pytest"
+
 	"github.com/nabla-go/nabla/device"
 )
-
-// runPython runs the Python script with args under the first Python 3
-// interpreter that can import modules (a comma-separated list), and returns
-// its output. It skips the test when no interpreter can.
-func runPython(t *testing.T, modules, script string, args ...string) string {
-	t.Helper()
-	file := filepath.Join(t.TempDir(), "script.py")
-	prelude := "import sys\ntry:\n    import " + modules + "\nexcept ImportError as e:\n    print(e)\n    sys.exit(97)\n"
-	require.NoError(t, os.WriteFile(file, []byte(prelude+script), 0o644))
-	var missing []string
-	for _, cand := range []string{"python3", "/usr/bin/python3"} {
-		path, err := exec.LookPath(cand)
-		if err != nil {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		out, err := exec.CommandContext(ctx, path, append([]string{file}, args...)...).CombinedOutput()
-		cancel()
-		var exit *exec.ExitError
-		if errors.As(err, &exit) && exit.ExitCode() == 97 {
-			missing = append(missing, path+": "+strings.TrimSpace(string(out)))
-			continue
-		}
-		require.NoError(t, err, "%s: %s", path, out)
-		return string(out)
-	}
-	t.Skipf("no Python 3 that can import %s: %v", modules, missing)
-	return ""
-}
 
 // interopScript checks the go_*.npy files in argv[1] with np.load and
 // writes py_*.npy files there with NumPy, in several versions, byte orders
@@ -105,7 +72,7 @@ func TestInteropNumPy(t *testing.T) {
 	for name, a := range arrays {
 		require.NoError(t, WriteFile(filepath.Join(dir, "go_"+name+".npy"), a))
 	}
-	out := runPython(t, "numpy", interopScript, dir)
+	out := pytest.Run(t, "numpy", interopScript, dir)
 	require.Contains(t, out, "ok")
 
 	for name, want := range arrays {

@@ -2,48 +2,16 @@ package safetensors
 
 import (
 	"bytes"
-	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/nabla-go/nabla/internal/pytest"
+
 	"github.com/nabla-go/nabla/device"
 )
-
-// runPython runs the Python script with args under the first Python 3
-// interpreter that can import modules (a comma-separated list), and returns
-// its output. It skips the test when no interpreter can.
-func runPython(t *testing.T, modules, script string, args ...string) string {
-	t.Helper()
-	file := filepath.Join(t.TempDir(), "script.py")
-	prelude := "import sys\ntry:\n    import " + modules + "\nexcept ImportError as e:\n    print(e)\n    sys.exit(97)\n"
-	require.NoError(t, os.WriteFile(file, []byte(prelude+script), 0o644))
-	var missing []string
-	for _, cand := range []string{"python3", "/usr/bin/python3"} {
-		path, err := exec.LookPath(cand)
-		if err != nil {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		out, err := exec.CommandContext(ctx, path, append([]string{file}, args...)...).CombinedOutput()
-		cancel()
-		var exit *exec.ExitError
-		if errors.As(err, &exit) && exit.ExitCode() == 97 {
-			missing = append(missing, path+": "+strings.TrimSpace(string(out)))
-			continue
-		}
-		require.NoError(t, err, "%s: %s", path, out)
-		return string(out)
-	}
-	t.Skipf("no Python 3 that can import %s: %v", modules, missing)
-	return ""
-}
 
 // interopScript writes tensors made by PyTorch to argv[1] with a
 // hand-written safetensors writer that follows the reference layout, and
@@ -131,7 +99,7 @@ func TestInteropPyTorch(t *testing.T) {
 	meta := map[string]string{"format": "pt"}
 	require.NoError(t, WriteFile(goPath, interopTensors(), meta))
 
-	out := runPython(t, "numpy, torch", interopScript, pyPath, goPath)
+	out := pytest.Run(t, "numpy, torch", interopScript, pyPath, goPath)
 	require.Contains(t, out, "ok")
 
 	// nabla reads what PyTorch wrote ...

@@ -20,6 +20,7 @@ import (
 	"github.com/nabla-go/nabla/data"
 	"github.com/nabla-go/nabla/device"
 	"github.com/nabla-go/nabla/examples/internal/fashion"
+	"github.com/nabla-go/nabla/models"
 	"github.com/nabla-go/nabla/nn"
 	"github.com/nabla-go/nabla/optim"
 	"github.com/nabla-go/nabla/tensor"
@@ -82,25 +83,16 @@ func main() {
 			total += loss.Item()
 		}
 		fmt.Printf("epoch %d: mean loss %.4f (%.1fs), test accuracy %.2f%%\n",
-			epoch, total/float64(trainLoader.Len()), time.Since(start).Seconds(), 100*accuracy(model, testLoader))
+			epoch, total/float64(trainLoader.Len()), time.Since(start).Seconds(), 100*testAccuracy(model, testLoader))
 	}
 }
 
-// accuracy evaluates the model on every batch of the loader in eval mode
-// (model.eval(); with torch.no_grad(): ...).
-func accuracy(model nn.Module, loader *data.Loader) float64 {
-	model.Eval()
-	defer model.Train()
-	correct, total := 0.0, 0
-	autograd.NoGrad(func() {
-		for b, err := range loader.All() {
-			if err != nil {
-				log.Fatal(err)
-			}
-			pred := model.Forward(autograd.Const(b.X())).Detach().ArgMax(1)
-			correct += pred.Eq(b.Y()).As(tensor.Float32).Sum().Item()
-			total += b.Size()
-		}
-	})
-	return correct / float64(total)
+// testAccuracy evaluates the model in eval mode without recording
+// gradients (models.Accuracy does the NoGrad and Eval/Train switching).
+func testAccuracy(model nn.Module, loader *data.Loader) float64 {
+	acc, err := models.Accuracy(model, loader)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return acc
 }

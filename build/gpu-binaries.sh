@@ -4,6 +4,9 @@
 #
 #   build/gpu/cuda.test      device/cuda tests and the GPU benchmarks
 #   build/gpu/tensor.test    tensor tests, with the CPU-vs-GPU conformance suite
+#   build/gpu/train.test     the training conformance suite (internal/conformance):
+#                            every layer, loss and optimizer vs the CPU, XOR,
+#                            checkpoints across devices, steady-state memory
 #   build/gpu/nabla          the command (when cmd/nabla exists)
 #   build/gpu/torch_bench.py the same workloads in PyTorch
 #   build/gpu/run.sh         runs all checks and timings in one go, logs in build/gpu/logs
@@ -20,6 +23,8 @@ echo "gpu-binaries: cuda.test"
 go test -c -tags cuda -o "$out/cuda.test" ./device/cuda
 echo "gpu-binaries: tensor.test"
 go test -c -tags cuda -o "$out/tensor.test" ./tensor
+echo "gpu-binaries: train.test"
+go test -c -tags cuda -o "$out/train.test" ./internal/conformance
 if [ -d cmd/nabla ]; then
 	echo "gpu-binaries: nabla"
 	go build -tags cuda -o "$out/nabla" ./cmd/nabla

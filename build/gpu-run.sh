@@ -32,6 +32,10 @@ step() { # name timeout command...
 step cuda-tests 600 ./cuda.test -test.v -test.count=1 -test.run '^Test'
 # 2. Every tensor op on the GPU against the CPU backend.
 step conformance 900 ./tensor.test -test.v -test.count=1 -test.run '^TestConformance$'
+# 2b. Every layer, loss and optimizer on the GPU against the CPU; XOR,
+#     training through the loader, checkpoints across devices, and the
+#     allocator staying flat over 1,000 training steps.
+step train-conformance 900 ./train.test -test.v -test.count=1
 # 3. The rest of the tensor tests, in a binary that has the CUDA backend linked.
 step tensor-tests 600 ./tensor.test -test.count=1 -test.short
 # 4. GPU timings, then the same workloads in PyTorch.

@@ -58,13 +58,22 @@ func (v *Var) BackwardWith(g *tensor.Tensor) {
 }
 
 // accumulate adds g into a leaf's gradient. The first gradient is copied so
-// that a leaf never shares memory with a tensor some rule may still hold.
+// that a leaf never shares memory with a tensor some rule may still hold;
+// later ones are added into that copy in place, as PyTorch accumulates
+// .grad, without allocating. A gradient installed with SetGrad is not the
+// Var's to overwrite (the caller may hold or share it), so the first sum
+// into it is a new tensor, which later ones then reuse.
 func (v *Var) accumulate(g *tensor.Tensor) {
-	if v.grad == nil {
+	switch {
+	case v.grad == nil:
 		v.grad = g.Clone()
+	case v.ownGrad:
+		v.grad.AddInPlace(g)
 		return
+	default:
+		v.grad = v.grad.Add(g)
 	}
-	v.grad = v.grad.Add(g)
+	v.ownGrad = true
 }
 
 // topoOrder returns the Vars that v depends on (through recorded

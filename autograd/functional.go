@@ -41,22 +41,14 @@ func sameFloat(op string, vs ...*Var) {
 // no bias. The result is [..., out].
 func Linear(x, w, b *Var) *Var {
 	const op = "Linear"
-	if w.Dim() != 2 {
-		failf(op, tensor.ErrShape, "weight must be [out, in], got shape %v", w.Shape())
-	}
-	out, in := w.Size(0), w.Size(1)
-	if x.Dim() == 0 || x.Size(-1) != in {
-		failf(op, tensor.ErrShape, "input of shape %v does not end in the %d input features of the weight %v", x.Shape(), in, w.Shape())
-	}
-	if b != nil && (b.Dim() != 1 || b.Size(0) != out) {
-		failf(op, tensor.ErrShape, "bias must be [%d], got shape %v", out, b.Shape())
-	}
-	sameFloat(op, x, w, b)
+	in, out := checkLinear(op, x, w, b)
 	xShape := x.Shape()
 	x2 := x.data.Reshape(-1, in)
 	y := x2.MatMul(w.data.T())
 	if b != nil {
-		y = y.Add(b.data)
+		// y is the product's fresh output: add the bias into it rather
+		// than into a new tensor (bit for bit what y.Add(b) gives).
+		y.BiasActivationInPlace(b.data, Activation{})
 	}
 	y = y.Reshape(append(slices.Clone(xShape[:len(xShape)-1]), out)...)
 	r := linearRule(x2, w.data, xShape, x.requiresGrad, b != nil)
@@ -196,8 +188,9 @@ func AvgPool2d(x *Var, opt Pool2dOptions) *Var {
 // survivors by 1/(1-p) (inverted dropout, F.dropout in training mode), so
 // the expected value is unchanged and evaluation needs no rescaling. The
 // mask is drawn from gen, or from the default generator when gen is nil,
-// so tensor.ManualSeed makes it reproducible. p = 0 returns x; p = 1 zeroes
-// everything.
+// so tensor.ManualSeed makes it reproducible. It is never stored: the
+// backward pass recomputes it from the same Philox counters
+// (tensor.Dropout). p = 0 returns x; p = 1 zeroes everything.
 func Dropout(x *Var, p float64, gen *tensor.Generator) *Var {
 	const op = "Dropout"
 	if !(p >= 0 && p <= 1) {
@@ -207,13 +200,12 @@ func Dropout(x *Var, p float64, gen *tensor.Generator) *Var {
 	if p == 0 {
 		return x
 	}
-	var mask *tensor.Tensor
 	if p == 1 {
-		mask = tensor.ZerosLike(x.data)
-	} else {
-		mask = tensor.On(x.Device()).Of(x.DType()).WithGenerator(gen).Bernoulli(1-p, x.Shape()...).Mul(1 / (1 - p))
+		mask := tensor.ZerosLike(x.data)
+		return record(op, x.data.Mul(mask), mulByRule(mask), x)
 	}
-	return record(op, x.data.Mul(mask), mulByRule(mask), x)
+	y, seed, offset := tensor.Dropout(x.data, p, gen)
+	return record(op, y, dropoutRule(p, seed, offset), x)
 }
 
 // PReLU returns x where x > 0 and weight·x elsewhere (F.prelu). weight
@@ -269,12 +261,6 @@ func BatchNorm(x *Var, runningMean, runningVar *tensor.Tensor, weight, bias *Var
 	if !training && runningMean == nil {
 		failf(op, tensor.ErrArgument, "evaluation mode normalises with the running statistics, but none were given")
 	}
-	dims := []int{0}
-	bshape := []int{1, c}
-	for d := 2; d < x.Dim(); d++ {
-		dims = append(dims, d)
-		bshape = append(bshape, 1)
-	}
 	m := x.Numel() / max(c, 1)
 	xd := x.data
 	var mean, invstd *tensor.Tensor
@@ -282,33 +268,31 @@ func BatchNorm(x *Var, runningMean, runningVar *tensor.Tensor, weight, bias *Var
 		if m <= 1 {
 			failf(op, tensor.ErrShape, "expected more than 1 value per channel when training, got input of shape %v", x.Shape())
 		}
-		mean = xd.MeanKeepDim(dims...)
-		v := xd.VarCorrected(0, true, dims...)
+		var v *tensor.Tensor
+		mean, v = tensor.BatchNormStats(xd) // [C] each; v is the biased variance
 		invstd = v.Add(eps).Rsqrt()
 		if runningMean != nil {
-			runningMean.CopyFrom(runningMean.Affine(1-momentum, 0).Add(mean.Reshape(c).Mul(momentum)))
-			runningVar.CopyFrom(runningVar.Affine(1-momentum, 0).Add(v.Reshape(c).Mul(momentum * float64(m) / float64(m-1))))
+			runningMean.CopyFrom(runningMean.Affine(1-momentum, 0).Add(mean.Mul(momentum)))
+			runningVar.CopyFrom(runningVar.Affine(1-momentum, 0).Add(v.Mul(momentum * float64(m) / float64(m-1))))
 		}
 	} else {
-		mean = runningMean.Reshape(bshape...)
-		invstd = runningVar.Reshape(bshape...).Add(eps).Rsqrt()
-	}
-	xhat := xd.Sub(mean).Mul(invstd)
-	y := xhat
-	var w *tensor.Tensor
-	if weight != nil {
-		w = weight.data.Reshape(bshape...)
-		y = y.Mul(w)
-	}
-	if bias != nil {
-		y = y.Add(bias.data.Reshape(bshape...))
+		mean = runningMean
+		invstd = runningVar.Add(eps).Rsqrt()
 	}
 	inputs := []*Var{x}
+	var w, b *tensor.Tensor
 	if weight != nil {
 		inputs = append(inputs, weight)
+		w = weight.data
 	}
 	if bias != nil {
 		inputs = append(inputs, bias)
+		b = bias.data
 	}
-	return record(op, y, batchNormRule(xhat, invstd, w, dims, training, weight != nil, bias != nil), inputs...)
+	// x̂ is kept only for a backward pass that will happen (record keeps
+	// the rule under the same condition).
+	keep := IsGradEnabled() && slices.ContainsFunc(inputs, func(v *Var) bool { return v.requiresGrad })
+	y, xhat := tensor.BatchNormForward(xd, mean, invstd, w, b, keep)
+	want := tensor.BatchNormGrads{X: x.requiresGrad, Weight: weight != nil && weight.requiresGrad, Bias: bias != nil && bias.requiresGrad}
+	return record(op, y, batchNormRule(xhat, invstd, w, training, want, weight != nil, bias != nil), inputs...)
 }

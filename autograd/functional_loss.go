@@ -151,19 +151,21 @@ func pick(op string, s *Var, labels *tensor.Tensor) *Var {
 // Int64 class labels, reduced by r (F.cross_entropy): for a row x and label
 // k, logsumexp(x) - x[k]. Scores are [N, C] with labels [N], or [N, C, d1,
 // ...] with labels [N, d1, ...], or [C] with a 0-D label. It is computed in
-// one fused, stable step whose gradient is Softmax(x) - onehot(k), so it
-// must not be preceded by Softmax or LogSoftmax.
+// one fused, stable pass over the scores (tensor.CrossEntropy) whose
+// gradient, Softmax(x) - onehot(k), is another single pass, so it must not
+// be preceded by Softmax or LogSoftmax.
 func CrossEntropy(logits *Var, labels *tensor.Tensor, r Reduction) *Var {
 	const op = "CrossEntropyLoss"
 	x, lab, shape := classLabels(op, logits, labels)
-	lse := x.data.LogSumExp(1)
-	var picked *tensor.Tensor
-	idx := lab.Unsqueeze(1)
-	if err := tensor.Catch(func() { picked = x.data.Gather(1, idx).Reshape(-1) }); err != nil {
+	var l, lse *tensor.Tensor
+	// classLabels has checked everything but the labels' values, so an
+	// error here is a label out of range (found at once on the CPU; a GPU
+	// reports it when a result is next read).
+	if err := tensor.Catch(func() { l, lse = tensor.CrossEntropy(x.data, lab) }); err != nil {
 		failf(op, tensor.ErrIndex, "a class label is outside [0, %d): %v", x.Size(1), err)
 	}
-	l := record(op, lse.Sub(picked), crossEntropyRule(x.data, lse, idx), x)
-	return reduceLoss(op, l.Reshape(shape...), r)
+	v := record(op, l, crossEntropyRule(x.data, lse, lab), x)
+	return reduceLoss(op, v.Reshape(shape...), r)
 }
 
 // NLL returns the negative log-likelihood -x[k] of log-probabilities x

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/nabla-go/nabla/device"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -153,21 +154,32 @@ func (v *Var) Tanh() *Var {
 	return record("Tanh", out, tanhRule(out), v)
 }
 
-// Relu returns max(v, 0).
+// Relu returns max(v, 0). The gradient is computed from the output,
+// which is positive exactly where v is, so the graph need not keep v.
 func (v *Var) Relu() *Var {
-	a := v.data
-	return record("Relu", a.Relu(), maskRule(func() *tensor.Tensor { return a.Gt(0.0) }), v)
+	out := v.data.Relu()
+	return record("Relu", out, activationRule(device.Relu, out, 0, 0), v)
 }
 
-// LeakyRelu returns v where v > 0 and slope*v elsewhere.
+// LeakyRelu returns v where v > 0 and slope*v elsewhere. For slope >= 0
+// the gradient is computed from the output, as for Relu.
 func (v *Var) LeakyRelu(slope float64) *Var {
-	return record("LeakyRelu", v.data.LeakyRelu(slope), leakyReluRule(v.data, slope), v)
+	out := v.data.LeakyRelu(slope)
+	sign := out
+	if !(slope >= 0) {
+		sign = v.data
+	}
+	return record("LeakyRelu", out, leakyReluRule(sign, slope), v)
 }
 
 // Elu returns v where v > 0 and alpha*(e^v - 1) elsewhere.
 func (v *Var) Elu(alpha float64) *Var {
 	out := v.data.Elu(alpha)
-	return record("Elu", out, eluRule(v.data, out, alpha), v)
+	var in *tensor.Tensor // only a negative alpha needs the input (eluRule)
+	if !(alpha >= 0) {
+		in = v.data
+	}
+	return record("Elu", out, eluRule(in, out, alpha), v)
 }
 
 // Softplus returns ln(1+e^v).
@@ -183,16 +195,13 @@ func (v *Var) Step() *Var { return record("Step", v.data.Step(), stepRule, v) }
 // Threshold returns v where v > threshold and value elsewhere.
 func (v *Var) Threshold(threshold, value float64) *Var {
 	a := v.data
-	return record("Threshold", a.Threshold(threshold, value),
-		maskRule(func() *tensor.Tensor { return a.Gt(threshold) }), v)
+	return record("Threshold", a.Threshold(threshold, value), activationRule(device.Threshold, a, threshold, value), v)
 }
 
 // Clamp limits v to [lo, hi]; the gradient passes where lo <= v <= hi.
 func (v *Var) Clamp(lo, hi float64) *Var {
 	a := v.data
-	return record("Clamp", a.Clamp(lo, hi), maskRule(func() *tensor.Tensor {
-		return a.Ge(lo).LogicalAnd(a.Le(hi))
-	}), v)
+	return record("Clamp", a.Clamp(lo, hi), activationRule(device.Clamp, a, lo, hi), v)
 }
 
 // ClampMin limits v to at least lo.

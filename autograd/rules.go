@@ -1,9 +1,9 @@
 package autograd
 
 import (
-	"math"
 	"slices"
 
+	"github.com/nabla-go/nabla/device"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -91,43 +91,39 @@ func squareRule(a *tensor.Tensor) rule {
 	return func(g *tensor.Tensor) []*tensor.Tensor { return one(g.Mul(a).Mul(2)) }
 }
 
-func sigmoidRule(out *tensor.Tensor) rule {
-	return func(g *tensor.Tensor) []*tensor.Tensor { return one(g.Mul(out.Mul(out.RSub(1)))) }
+// activationRule is the gradient of the activation op computed in one
+// fused pass (tensor.ActivationGrad) from a: the forward input or output,
+// whichever op's gradient reads.
+func activationRule(op device.UnaryOp, a *tensor.Tensor, alpha, beta float64) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor { return one(tensor.ActivationGrad(op, g, a, alpha, beta)) }
 }
 
-func tanhRule(out *tensor.Tensor) rule {
-	return func(g *tensor.Tensor) []*tensor.Tensor { return one(g.Mul(out.Square().RSub(1))) }
-}
+func sigmoidRule(out *tensor.Tensor) rule { return activationRule(device.Sigmoid, out, 0, 0) }
 
-// maskRule passes g where mask() is true and zero elsewhere (ReLU,
-// Threshold, Clamp). The mask is built only if backward runs.
-func maskRule(mask func() *tensor.Tensor) rule {
-	return func(g *tensor.Tensor) []*tensor.Tensor { return one(tensor.Where(mask(), g, 0.0)) }
-}
+func tanhRule(out *tensor.Tensor) rule { return activationRule(device.Tanh, out, 0, 0) }
 
+// leakyReluRule: a is the input or, when slope >= 0, the output, which is
+// positive exactly where the input is.
 func leakyReluRule(a *tensor.Tensor, slope float64) rule {
-	return func(g *tensor.Tensor) []*tensor.Tensor {
-		return one(tensor.Where(a.Gt(0.0), g, g.Mul(slope)))
-	}
+	return activationRule(device.LeakyRelu, a, slope, 0)
 }
 
+// eluRule computes the gradient from the output, g·(out+alpha) = g·alpha·e^a
+// where out <= 0. A negative alpha makes the output positive for some
+// negative inputs, so then the input a decides the branch, with
+// elementwise ops; a may be nil when alpha >= 0.
 func eluRule(a, out *tensor.Tensor, alpha float64) rule {
+	if alpha >= 0 {
+		return activationRule(device.Elu, out, alpha, 0)
+	}
 	return func(g *tensor.Tensor) []*tensor.Tensor {
 		return one(tensor.Where(a.Gt(0.0), g, g.Mul(out.Add(alpha))))
 	}
 }
 
-func softplusRule(a *tensor.Tensor) rule {
-	return func(g *tensor.Tensor) []*tensor.Tensor { return one(g.Mul(a.Sigmoid())) }
-}
+func softplusRule(a *tensor.Tensor) rule { return activationRule(device.Softplus, a, 0, 0) }
 
-func geluRule(a *tensor.Tensor) rule {
-	return func(g *tensor.Tensor) []*tensor.Tensor {
-		cdf := a.Mul(1/math.Sqrt2).Erf().Affine(0.5, 0.5)
-		pdf := a.Square().Mul(-0.5).Exp().Mul(1 / math.Sqrt(2*math.Pi))
-		return one(g.Mul(cdf.Add(a.Mul(pdf))))
-	}
-}
+func geluRule(a *tensor.Tensor) rule { return activationRule(device.Gelu, a, 0, 0) }
 
 // stepRule refuses: the Heaviside step has no useful gradient, which is
 // why the perceptron learning rule, not backpropagation, trains it.

@@ -60,37 +60,37 @@ func avgPool2dRule(xShape []int, geom tensor.ConvGeometry) rule {
 }
 
 // mulByRule is the rule of multiplication by a constant tensor (the
-// scaled dropout mask).
+// all-zero mask of dropout with p = 1).
 func mulByRule(m *tensor.Tensor) rule {
 	return func(g *tensor.Tensor) []*tensor.Tensor { return one(g.Mul(m)) }
 }
 
-// batchNormRule: with x̂ = (x - μ)·σ⁻¹ and gx̂ = g·w, training mode (μ and σ
-// from the batch, means over the reduced dims) gives
+// dropoutRule applies to g the mask that the forward pass drew from the
+// Philox counters starting at offset under seed, recomputing it instead
+// of keeping it.
+func dropoutRule(p float64, seed, offset uint64) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor { return one(tensor.DropoutWith(g, p, seed, offset)) }
+}
+
+// batchNormRule: with x̂ = (x - μ)·σ⁻¹, w the weight (1 when absent) and
+// sums over every dimension but the channels (m values each), training
+// mode (μ and σ from the batch) gives
 //
-//	dx = σ⁻¹·(gx̂ - mean(gx̂) - x̂·mean(gx̂·x̂))
+//	dx = σ⁻¹·(w·g - w·(Σg + x̂·Σ g·x̂)/m)
 //
-// and evaluation mode (fixed statistics) dx = σ⁻¹·gx̂; dw = Σ g·x̂, db = Σ g.
-func batchNormRule(xhat, invstd, w *tensor.Tensor, dims []int, training, hasW, hasB bool) rule {
+// and evaluation mode (fixed statistics) dx = σ⁻¹·w·g; dw = Σ g·x̂,
+// db = Σ g. One backend primitive computes the gradients want asks for;
+// the rule returns them in input order (x, then weight and bias when
+// present), nil where not wanted.
+func batchNormRule(xhat, invstd, w *tensor.Tensor, training bool, want tensor.BatchNormGrads, hasW, hasB bool) rule {
 	return func(g *tensor.Tensor) []*tensor.Tensor {
-		gxhat := g
-		if w != nil {
-			gxhat = g.Mul(w)
-		}
-		var gx *tensor.Tensor
-		if training {
-			mg := gxhat.MeanKeepDim(dims...)
-			mgx := gxhat.Mul(xhat).MeanKeepDim(dims...)
-			gx = gxhat.Sub(mg).Sub(xhat.Mul(mgx)).Mul(invstd)
-		} else {
-			gx = gxhat.Mul(invstd)
-		}
-		out := []*tensor.Tensor{gx}
+		dx, dw, db := tensor.BatchNormBackward(g, xhat, invstd, w, training, want)
+		out := []*tensor.Tensor{dx}
 		if hasW {
-			out = append(out, g.Mul(xhat).Sum(dims...))
+			out = append(out, dw)
 		}
 		if hasB {
-			out = append(out, g.Sum(dims...))
+			out = append(out, db)
 		}
 		return out
 	}
@@ -113,12 +113,10 @@ func bceWithLogitsRule(x, t *tensor.Tensor) rule {
 }
 
 // crossEntropyRule: the gradient of logsumexp(x) - x[k] for x [M, C] is
-// Softmax(x) - onehot(k), scaled per row by g [M].
-func crossEntropyRule(x, lse, idx *tensor.Tensor) rule {
+// Softmax(x) - onehot(k), scaled per row by g [M]; one fused pass over x
+// from the forward's lse, with no softmax or one-hot tensor in between.
+func crossEntropyRule(x, lse, labels *tensor.Tensor) rule {
 	return func(g *tensor.Tensor) []*tensor.Tensor {
-		sm := x.Sub(lse.Unsqueeze(1)).Exp()
-		ones := tensor.On(x.Device()).Of(x.DType()).Ones(idx.Shape()...)
-		onehot := tensor.ZerosLike(x).ScatterAdd(1, idx, ones)
-		return one(sm.Sub(onehot).Mul(g.Unsqueeze(1)))
+		return one(tensor.CrossEntropyBackward(x, lse, labels, g))
 	}
 }

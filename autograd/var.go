@@ -13,6 +13,11 @@ type Var struct {
 	grad         *tensor.Tensor
 	requiresGrad bool
 	node         *node // the operation that produced the Var; nil for leaves
+	// ownGrad is set while grad is a tensor that Backward allocated for
+	// this Var alone, which later gradients may then be added into in
+	// place; a gradient installed by SetGrad may be shared and is never
+	// written.
+	ownGrad bool
 }
 
 // node is one recorded operation: the inputs it read and the rule that
@@ -54,7 +59,8 @@ func Const(t *tensor.Tensor) *Var {
 func (v *Var) Detach() *tensor.Tensor { return v.data }
 
 // Grad returns the accumulated gradient, or nil before the first Backward
-// (and after ZeroGrad).
+// (and after ZeroGrad). Later Backward calls add into the returned tensor
+// in place, as PyTorch accumulates .grad; Clone it to keep a snapshot.
 func (v *Var) Grad() *tensor.Tensor { return v.grad }
 
 // SetGrad replaces the accumulated gradient (nil clears it); optimizers and
@@ -63,11 +69,11 @@ func (v *Var) SetGrad(g *tensor.Tensor) {
 	if g != nil {
 		checkSameShape("SetGrad", v.data, g)
 	}
-	v.grad = g
+	v.grad, v.ownGrad = g, false
 }
 
 // ZeroGrad clears the accumulated gradient.
-func (v *Var) ZeroGrad() { v.grad = nil }
+func (v *Var) ZeroGrad() { v.grad, v.ownGrad = nil, false }
 
 // RequiresGrad reports whether Backward computes a gradient for v: true for
 // Params and for results of operations on them.
@@ -83,7 +89,7 @@ func (v *Var) SetData(t *tensor.Tensor) {
 	if !v.IsLeaf() {
 		panic(&tensor.Error{Op: "SetData", Kind: tensor.ErrArgument, Msg: "only leaf Vars (Param, Const) can have their data replaced"})
 	}
-	v.data, v.grad = t, nil
+	v.data, v.grad, v.ownGrad = t, nil, false
 }
 
 // Item returns the value of a one-element Var on any device, like loss.item().

@@ -53,6 +53,13 @@ type Backend interface {
 	// Binary applies op elementwise to a and b. Comparison ops write a Bool
 	// destination; the others write the operands' dtype.
 	Binary(op BinaryOp, dst, a, b View) error
+	// BiasActivation sets dst[m, n] = op(src[m, n] + bias[n]) for [M, N]
+	// views dst and src and an [N] view bias of one float dtype, in one
+	// pass: the epilogue of a fully connected layer. op is one of
+	// BiasActivationOps (alpha and beta as for Unary) or AddScalar, where
+	// alpha 0 means the bias alone (see BiasOnly). dst may equal src. The
+	// results equal Binary(Add) followed by Unary(op) bit for bit.
+	BiasActivation(op UnaryOp, dst, src, bias View, alpha, beta float64) error
 	// Where sets dst = cond ? a : b elementwise; cond is Bool.
 	Where(dst, cond, a, b View) error
 	// Reduce reduces the last n dimensions of src into dst, whose shape is
@@ -62,6 +69,24 @@ type Backend interface {
 	// Softmax writes the softmax (or, with log, the log-softmax) of src
 	// along its last dimension into dst.
 	Softmax(dst, src View, log bool) error
+	// CrossEntropy is log-softmax followed by the negative log-likelihood,
+	// fused: for x, an [M, C] float view of logits, and labels, an Int64
+	// [M] view of class indices, it writes lse[i] = logsumexp(x[i, :]) and
+	// loss[i] = lse[i] - x[i, labels[i]] into loss and lse, [M] views of
+	// x's dtype, reading each row of x from memory once (a running
+	// maximum and a sum rescaled as it grows, or two sweeps over a row in
+	// cache). lse is what CrossEntropyBackward needs. NaN and infinities
+	// give what Reduce(LogSumExp) gives for lse. A label outside [0, C) is
+	// an error naming it; a device that runs asynchronously reports it at
+	// the next synchronisation, as Gather does a bad index.
+	CrossEntropy(loss, lse, x, labels View) error
+	// CrossEntropyBackward overwrites dx, an [M, C] view, with the
+	// gradient of CrossEntropy's loss: dx[i, j] = g[i]·(e^(x[i, j] -
+	// lse[i]) - [j == labels[i]]) in one pass over x, for the upstream
+	// gradient g and the lse that CrossEntropy wrote ([M] views of x's
+	// dtype). Labels are checked as CrossEntropy checks them; dx may equal
+	// x.
+	CrossEntropyBackward(dx, x, lse, labels, g View) error
 	// MatMul computes dst[b] = a[b] · b[b] for 3-D views of shapes
 	// [B, M, K], [B, K, N] and [B, M, N]; any of the strides may be
 	// non-unit, so transposed and batch-broadcast operands need no copy.
@@ -103,6 +128,33 @@ type Backend interface {
 	// in-bounds taps cover it, times 1/(KernelH*KernelW), and idx may be
 	// the zero View. Positions that receive nothing are 0.
 	Pool2dBackward(op PoolOp, dx, dy, idx View, g ConvGeometry) error
+	// BatchNormStats writes the per-channel mean and biased variance of x,
+	// an [N, C, L] view (batch, channel, positions), over N and L into
+	// mean and variance, [C] views of x's float dtype. The statistics are
+	// accumulated in float64 for both float dtypes with a numerically
+	// stable scheme (partial means and squared deviations combined by
+	// Chan's rule), so a large mean does not swamp a small variance.
+	// Channels of an empty batch get NaN.
+	BatchNormStats(mean, variance, x View) error
+	// BatchNormForward normalises x, an [N, C, L] view, per channel:
+	// xhat = (x - mean[c])·invstd[c] and y = xhat·weight[c] + bias[c],
+	// rounded in x's dtype. mean, invstd, weight and bias are [C] views;
+	// weight and bias may be the zero View (1 and 0), and so may xhat when
+	// only y is wanted. y and xhat may be exactly x (in place).
+	BatchNormForward(y, xhat, x, mean, invstd, weight, bias View) error
+	// BatchNormBackward computes the gradients of BatchNormForward from
+	// the output gradient g and the saved xhat ([N, C, L] views), invstd
+	// and weight ([C]; weight may be the zero View, meaning 1): with
+	// m = N·L, w = weight[c] and sums over N and L (accumulated in
+	// float64),
+	//
+	//	dweight[c] = Σ g·xhat, dbias[c] = Σ g
+	//	dx = invstd·(w·g - w·(Σg + xhat·Σ g·xhat)/m)   (training)
+	//	dx = invstd·w·g                                 (evaluation)
+	//
+	// Any of dx, dweight and dbias may be the zero View when not wanted;
+	// dx may be exactly g or xhat (in place).
+	BatchNormBackward(dx, dweight, dbias, g, xhat, invstd, weight View, training bool) error
 	// OptimStep applies one optimizer update (see OptimOp and
 	// OptimHyper) in place to the parameter p and the state views that
 	// OptimStates names, reading the gradient g, in a single pass. All
@@ -113,4 +165,20 @@ type Backend interface {
 	// element k (in row-major order of dst) uses counter offset+k under key
 	// seed, so a stream is reproducible on every backend.
 	Random(dst View, dist Distribution, seed, offset uint64, a, b float64) error
+	// Dropout applies inverted dropout with probability p to src in one
+	// pass, drawing no memory for the mask: element k (in row-major order
+	// of dst) is kept exactly when Random(dst, Bernoulli, seed, offset,
+	// 1-p, 0) would draw a 1 there (see DropoutMask), and dst[k] =
+	// src[k]·m with m = 1/(1-p) (rounded to the dtype) where kept and 0
+	// elsewhere: bit for bit the product with the scaled Bernoulli mask.
+	// Applied to the output gradient with the same seed and offset it is
+	// dropout's backward pass. Float dtypes; dst may equal src.
+	Dropout(dst, src View, p float64, seed, offset uint64) error
+	// UnaryBackward writes dx = g·f'(x), the gradient of the activation
+	// op (alpha and beta as for Unary) for the upstream gradient g, in one
+	// pass. x is the op's input and y its output; each op reads only one
+	// of them (see UnaryOp.BackwardOperand) and the other may be the zero
+	// View. Ops without a fused gradient return an error. Float dtypes;
+	// dx may equal g.
+	UnaryBackward(op UnaryOp, dx, g, x, y View, alpha, beta float64) error
 }

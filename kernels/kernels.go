@@ -7,7 +7,7 @@
 //
 // A module is one .cu file (one kernel family): "unary", "binary",
 // "copy", "reduce", "softmax", "matmul", "index", "random", "conv",
-// "pool", "optim". This package is plain Go without cgo and is part of
+// "pool", "optim", "bias", "loss", "activation", "batchnorm". This package is plain Go without cgo and is part of
 // the default build.
 package kernels
 

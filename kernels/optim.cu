@@ -25,15 +25,6 @@ struct OptArgs {
 	int nesterov, amsgrad, use_shrink, pad_;
 };
 
-__device__ __forceinline__ float mul_rn(float a, float b) { return __fmul_rn(a, b); }
-__device__ __forceinline__ double mul_rn(double a, double b) { return __dmul_rn(a, b); }
-__device__ __forceinline__ float add_rn(float a, float b) { return __fadd_rn(a, b); }
-__device__ __forceinline__ double add_rn(double a, double b) { return __dadd_rn(a, b); }
-__device__ __forceinline__ float div_rn(float a, float b) { return __fdiv_rn(a, b); }
-__device__ __forceinline__ double div_rn(double a, double b) { return __ddiv_rn(a, b); }
-__device__ __forceinline__ float sqrt_rn(float a) { return __fsqrt_rn(a); }
-__device__ __forceinline__ double sqrt_rn(double a) { return __dsqrt_rn(a); }
-
 template <typename T>
 __device__ __forceinline__ void sgd_step(T* p, const T* g, T* buf, const OptArgs& a) {
 	const T wd = T(a.wd), mom = T(a.mom), damp = T(a.damp1), nlr = T(a.nlr);

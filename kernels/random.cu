@@ -6,33 +6,9 @@
 // uniform draws are identical; normal draws go through CUDA's log and cos,
 // which may differ from Go's in the last bit).
 #include "elementwise.cuh"
-
-#define PHILOX_M0 0xD2511F53u
-#define PHILOX_M1 0xCD9E8D57u
-#define PHILOX_W0 0x9E3779B9u
-#define PHILOX_W1 0xBB67AE85u
+#include "philox.cuh"
 
 enum { D_UNIFORM, D_NORMAL, D_INTRANGE, D_BERNOULLI };
-
-__device__ __forceinline__ uint4 philox(u64 seed, u64 ctr) {
-	u32 c0 = (u32)ctr, c1 = (u32)(ctr >> 32), c2 = 0, c3 = 0;
-	u32 k0 = (u32)seed, k1 = (u32)(seed >> 32);
-#pragma unroll
-	for (int r = 0; r < 10; r++) {
-		if (r > 0) {
-			k0 += PHILOX_W0;
-			k1 += PHILOX_W1;
-		}
-		const u32 hi0 = __umulhi(PHILOX_M0, c0), lo0 = PHILOX_M0 * c0;
-		const u32 hi1 = __umulhi(PHILOX_M1, c2), lo1 = PHILOX_M1 * c2;
-		const u32 n0 = hi1 ^ c1 ^ k0, n2 = hi0 ^ c3 ^ k1;
-		c0 = n0;
-		c1 = lo1;
-		c2 = n2;
-		c3 = lo0;
-	}
-	return make_uint4(c0, c1, c2, c3);
-}
 
 // random_value is device.randomValue.
 __device__ __forceinline__ double random_value(int dist, u64 seed, u64 ctr, double a, double b) {

@@ -14,6 +14,10 @@ type FuncModule struct {
 	Base
 	name string
 	f    func(*autograd.Var) *autograd.Var
+	// act is set by the built-in activation constructors: f is then
+	// exactly that activation, and Sequential may fuse it into a
+	// preceding Linear (see fusedActivation).
+	act *tensor.Activation
 }
 
 // Func returns a module that applies f; name is what String prints (for
@@ -50,33 +54,45 @@ func Threshold(threshold, value float64) *FuncModule {
 }
 
 // Sigmoid returns 1/(1+e^-x) (torch.nn.Sigmoid).
-func Sigmoid() *FuncModule { return Func("Sigmoid()", (*autograd.Var).Sigmoid) }
+func Sigmoid() *FuncModule {
+	return activation("Sigmoid()", (*autograd.Var).Sigmoid, tensor.Activation{Kind: tensor.ActSigmoid})
+}
 
 // Tanh returns the hyperbolic tangent (torch.nn.Tanh).
-func Tanh() *FuncModule { return Func("Tanh()", (*autograd.Var).Tanh) }
+func Tanh() *FuncModule {
+	return activation("Tanh()", (*autograd.Var).Tanh, tensor.Activation{Kind: tensor.ActTanh})
+}
 
 // ReLU returns max(x, 0) (torch.nn.ReLU).
-func ReLU() *FuncModule { return Func("ReLU()", (*autograd.Var).Relu) }
+func ReLU() *FuncModule {
+	return activation("ReLU()", (*autograd.Var).Relu, tensor.Activation{Kind: tensor.ActRelu})
+}
 
 // LeakyReLU returns x where x > 0 and slope·x elsewhere
 // (torch.nn.LeakyReLU; PyTorch's default slope is 0.01).
 func LeakyReLU(slope float64) *FuncModule {
-	return Func(fmt.Sprintf("LeakyReLU(negative_slope=%v)", slope),
-		func(x *autograd.Var) *autograd.Var { return x.LeakyRelu(slope) })
+	return activation(fmt.Sprintf("LeakyReLU(negative_slope=%v)", slope),
+		func(x *autograd.Var) *autograd.Var { return x.LeakyRelu(slope) },
+		tensor.Activation{Kind: tensor.ActLeakyRelu, Alpha: slope})
 }
 
 // ELU returns x where x > 0 and alpha·(e^x - 1) elsewhere (torch.nn.ELU;
 // PyTorch's default alpha is 1).
 func ELU(alpha float64) *FuncModule {
-	return Func(fmt.Sprintf("ELU(alpha=%v)", alpha),
-		func(x *autograd.Var) *autograd.Var { return x.Elu(alpha) })
+	return activation(fmt.Sprintf("ELU(alpha=%v)", alpha),
+		func(x *autograd.Var) *autograd.Var { return x.Elu(alpha) },
+		tensor.Activation{Kind: tensor.ActElu, Alpha: alpha})
 }
 
 // GELU returns x·Φ(x) (torch.nn.GELU, the exact form).
-func GELU() *FuncModule { return Func("GELU(approximate='none')", (*autograd.Var).Gelu) }
+func GELU() *FuncModule {
+	return activation("GELU(approximate='none')", (*autograd.Var).Gelu, tensor.Activation{Kind: tensor.ActGelu})
+}
 
 // Softplus returns ln(1+e^x) (torch.nn.Softplus with beta 1).
-func Softplus() *FuncModule { return Func("Softplus(beta=1, threshold=20)", (*autograd.Var).Softplus) }
+func Softplus() *FuncModule {
+	return activation("Softplus(beta=1, threshold=20)", (*autograd.Var).Softplus, tensor.Activation{Kind: tensor.ActSoftplus})
+}
 
 // Softmax returns e^x / Σ e^x along dim (torch.nn.Softmax).
 func Softmax(dim int) *FuncModule {

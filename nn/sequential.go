@@ -42,10 +42,21 @@ func (s *SequentialModule) Len() int { return len(s.layers) }
 // At returns layer i.
 func (s *SequentialModule) At(i int) Module { return s.layers[i] }
 
-// Forward applies every layer in order.
+// Forward applies every layer in order. A Linear directly followed by a
+// built-in activation (ReLU, LeakyReLU, Sigmoid, Tanh, ELU, GELU,
+// Softplus) runs as one autograd.LinearActivation, which applies the bias
+// and the activation in one pass; values and gradients are those of the
+// two layers run one after the other, bit for bit.
 func (s *SequentialModule) Forward(x *autograd.Var) *autograd.Var {
-	for _, m := range s.layers {
-		x = m.Forward(x)
+	for i := 0; i < len(s.layers); i++ {
+		if i+1 < len(s.layers) {
+			if lin, act, ok := fusedActivation(s.layers[i], s.layers[i+1]); ok {
+				x = autograd.LinearActivation(x, lin.Weight, lin.Bias, act)
+				i++
+				continue
+			}
+		}
+		x = s.layers[i].Forward(x)
 	}
 	return x
 }

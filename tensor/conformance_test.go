@@ -99,6 +99,10 @@ func TestConformance(t *testing.T) {
 			t.Run("Conv", c.conv)
 			t.Run("Pool", c.pool)
 			t.Run("Optim", c.optim)
+			t.Run("CrossEntropy", c.crossEntropy)
+			t.Run("BiasActivation", c.biasActivation)
+			t.Run("Activation", c.activation)
+			t.Run("BatchNorm", c.batchNorm)
 			t.Run("Errors", c.errorsAsync)
 		})
 	}

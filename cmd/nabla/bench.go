@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -101,13 +102,15 @@ func timeIt(f func(), sync func(), minTime time.Duration) time.Duration {
 var torchBenchScript string
 
 func runBench(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench", "bench [-device auto|cpu|cuda[:N]] [-quick] [-torch=false] [-mlp=false]", stderr)
+	fs := newFlagSet("bench", "bench [-device auto|cpu|cuda[:N]] [-quick] [-torch=false] [-train mlp,cnn|none] [-batch 64,512] [-data DIR|embedded]", stderr)
 	devName := fs.String("device", "auto", "device to benchmark: auto, cpu, cuda or cuda:N")
-	quick := fs.Bool("quick", false, "small sizes, for a fast smoke run (the MLP epoch on 2,048 embedded images)")
+	quick := fs.Bool("quick", false, "small sizes, for a fast smoke run (training epochs on 2,048 embedded images)")
 	withTorch := fs.Bool("torch", true, "also run the suite in PyTorch (python3 with torch) and print the ratio")
 	minTime := fs.Duration("mintime", time.Second, "minimum time spent timing each workload")
-	withMLP := fs.Bool("mlp", true, "also time one MLP training epoch (784-256-128-10, Adam 1e-3, batch 64) on Fashion-MNIST")
-	dataDir := fs.String("data", "", "Fashion-MNIST directory for the MLP epoch, or \"embedded\" (default: as nabla train chooses)")
+	trainFlag := fs.String("train", "mlp", "models to time one training epoch of (Adam 1e-3) on Fashion-MNIST, comma-separated: mlp (784-256-128-10), cnn (two conv blocks), or none")
+	batchFlag := fs.String("batch", "64", "batch sizes of the training epochs, comma-separated (every model is timed at each)")
+	withMLP := fs.Bool("mlp", true, "the former switch of the MLP epoch, kept for old scripts: -mlp=false is -train none")
+	dataDir := fs.String("data", "", "Fashion-MNIST directory for the training epochs, or \"embedded\" (default: as nabla train chooses)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -115,31 +118,51 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("-device %q: %v", *devName, err)
 	}
+	if set := flagsSet(fs); set["mlp"] {
+		if set["train"] {
+			return usagef("-mlp and -train: give -train alone (-mlp=false is -train none)")
+		}
+		if !*withMLP {
+			*trainFlag = "none"
+		}
+	}
+	trainModels, err := parseTrainModels(*trainFlag)
+	if err != nil {
+		return err
+	}
+	batches, err := parseBatchSizes(*batchFlag)
+	if err != nil {
+		return err
+	}
 	be, err := device.Get(dev)
 	if err != nil {
 		return err
 	}
 	suite := benchSuite(*quick)
 
-	var mlp *mlpBench
-	if *withMLP {
-		if mlp, err = newMLPBench(*dataDir, *quick); err != nil {
+	var train *trainBench
+	if len(trainModels) > 0 {
+		var runs []trainRun
+		for _, m := range trainModels {
+			for _, b := range batches {
+				runs = append(runs, trainRun{Model: m, Batch: b})
+			}
+		}
+		if train, err = newTrainBench(*dataDir, *quick, runs); err != nil {
 			return err
 		}
-		defer mlp.cleanup()
+		defer train.cleanup()
 	}
 
-	var torch map[string]float64
-	var torchMLP float64
-	var torchNote string
+	var torch torchResults
 	if *withTorch {
-		torch, torchMLP, torchNote = runTorchBench(suite, mlp, dev, *minTime)
+		torch = runTorchBench(suite, train, dev, *minTime)
 	}
 
 	info, _ := device.Describe(dev)
 	fmt.Fprintf(stdout, "nabla bench on %v\n", info)
-	if torchNote != "" {
-		fmt.Fprintln(stdout, torchNote)
+	if torch.note != "" {
+		fmt.Fprintln(stdout, torch.note)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "workload\tnabla ms\trate\tpytorch ms\trate\tnabla/pytorch speed\t")
@@ -149,7 +172,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		ms := d.Seconds() * 1e3
 		rate := w.work / d.Seconds() / 1e9
 		line := fmt.Sprintf("%s\t%.3f\t%.1f %s\t", w.name, ms, rate, w.unit)
-		if ts, ok := torch[w.name]; ok && ts > 0 {
+		if ts, ok := torch.seconds[w.name]; ok && ts > 0 {
 			line += fmt.Sprintf("%.3f\t%.1f %s\t%.2fx\t", ts*1e3, w.work/ts/1e9, w.unit, ts/d.Seconds())
 		} else {
 			line += "-\t-\t-\t"
@@ -159,35 +182,60 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if mlp != nil {
-		secs, err := mlp.run(dev, sync)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "\nMLP training epoch (784-256-128-10, Adam 1e-3, batch 64) on %s:\n", mlp.describe())
-		fmt.Fprintf(stdout, "  nabla    %7.3f s/epoch  (%.0f samples/s)\n", secs, float64(mlp.n)/secs)
-		if torchMLP > 0 {
-			fmt.Fprintf(stdout, "  PyTorch  %7.3f s/epoch  (%.0f samples/s)  nabla/pytorch speed %.2fx\n", torchMLP, float64(mlp.n)/torchMLP, torchMLP/secs)
+	if train == nil {
+		return nil
+	}
+	ours := make([]trainResult, len(train.runs))
+	for i, r := range train.runs {
+		if ours[i], err = train.run(dev, be, r); err != nil {
+			return fmt.Errorf("training epoch of %s at batch %d: %w", r.Model, r.Batch, err)
 		}
 	}
-	return nil
+	fmt.Fprintf(stdout, "\n%s\n", trainLegend(train))
+	if torch.trainNote != "" {
+		fmt.Fprintln(stdout, torch.trainNote)
+	}
+	return writeTrainTable(stdout, train.runs, train.n, ours, torch.train)
 }
 
-// runTorchBench times the suite (and the MLP epoch when mlp is not nil) in
-// PyTorch, returning seconds per call by workload name and seconds per
-// MLP epoch, or a note saying why it could not.
-func runTorchBench(suite []workload, mlp *mlpBench, dev device.Device, minTime time.Duration) (map[string]float64, float64, string) {
+// torchResults is what the PyTorch script measured: seconds per call by
+// workload name, the training epochs by run, and notes for the output
+// (why PyTorch did not run, or what it is).
+type torchResults struct {
+	seconds   map[string]float64
+	train     map[trainRun]trainResult
+	note      string
+	trainNote string
+}
+
+// torchTrainResult is one training run in the script's output; the peaks
+// are null on devices without allocator statistics.
+type torchTrainResult struct {
+	trainRun
+	Seconds       float64 `json:"seconds"`
+	Steps         int     `json:"steps"`
+	PeakAllocated *int64  `json:"peak_allocated"`
+	PeakReserved  *int64  `json:"peak_reserved"`
+}
+
+// runTorchBench times the suite (and the training runs when train is not
+// nil) in PyTorch, or says in the note why it could not.
+func runTorchBench(suite []workload, train *trainBench, dev device.Device, minTime time.Duration) torchResults {
 	python := findTorchPython()
 	if python == "" {
-		return nil, 0, "(PyTorch comparison skipped: no python3 with torch found; set NABLA_PYTHON or install python3-torch)"
+		return torchResults{note: "(PyTorch comparison skipped: no python3 with torch found; set NABLA_PYTHON or install python3-torch)"}
 	}
 	names := make([]string, len(suite))
 	for i, w := range suite {
 		names[i] = w.name
 	}
 	request := map[string]any{"workloads": names, "device": torchDevice(dev), "threads": threadsForTorch(), "min_time": minTime.Seconds()}
-	if mlp != nil {
-		request["mlp"] = map[string]any{"images": mlp.images, "labels": mlp.labels, "n": mlp.n, "batch": 64, "lr": 1e-3}
+	if train != nil {
+		runs := make([]map[string]any, len(train.runs))
+		for i, r := range train.runs {
+			runs[i] = map[string]any{"model": r.Model, "batch": r.Batch, "warmup": warmupSamples(train.n, r.Batch)}
+		}
+		request["train"] = map[string]any{"images": train.images, "labels": train.labels, "n": train.n, "lr": trainLR, "runs": runs}
 	}
 	req, _ := json.Marshal(request)
 	cmd := exec.Command(python, "-c", torchBenchScript)
@@ -200,18 +248,32 @@ func runTorchBench(suite []workload, mlp *mlpBench, dev device.Device, minTime t
 		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
 			msg = msg[i+1:]
 		}
-		return nil, 0, fmt.Sprintf("(PyTorch comparison failed: %v: %s)", err, msg)
+		return torchResults{note: fmt.Sprintf("(PyTorch comparison failed: %v: %s)", err, msg)}
 	}
 	var res struct {
-		Version    string             `json:"version"`
-		Threads    int                `json:"threads"`
-		Seconds    map[string]float64 `json:"seconds"`
-		MLPSeconds float64            `json:"mlp_epoch_seconds"`
+		Version   string             `json:"version"`
+		Threads   int                `json:"threads"`
+		Seconds   map[string]float64 `json:"seconds"`
+		Train     []torchTrainResult `json:"train"`
+		TrainNote string             `json:"train_note"`
 	}
 	if err := json.Unmarshal(out, &res); err != nil {
-		return nil, 0, fmt.Sprintf("(PyTorch comparison: bad output: %v)", err)
+		return torchResults{note: fmt.Sprintf("(PyTorch comparison: bad output: %v)", err)}
 	}
-	return res.Seconds, res.MLPSeconds, fmt.Sprintf("PyTorch %s (%s, %d threads) timed in the same run", res.Version, python, res.Threads)
+	r := torchResults{
+		seconds:   res.Seconds,
+		train:     map[trainRun]trainResult{},
+		note:      fmt.Sprintf("PyTorch %s (%s, %d threads) timed in the same run", res.Version, python, res.Threads),
+		trainNote: res.TrainNote,
+	}
+	for _, t := range res.Train {
+		tr := trainResult{Seconds: t.Seconds, Steps: t.Steps}
+		if t.PeakAllocated != nil && t.PeakReserved != nil {
+			tr.PeakAllocated, tr.PeakReserved, tr.HasMemory = *t.PeakAllocated, *t.PeakReserved, true
+		}
+		r.train[t.trainRun] = tr
+	}
+	return r
 }
 
 func torchDevice(dev device.Device) string {
@@ -224,8 +286,9 @@ func torchDevice(dev device.Device) string {
 func threadsForTorch() int { return max(1, runtimeThreads()) }
 
 // findTorchPython returns a python3 that can import torch: $NABLA_PYTHON,
-// then python3 on PATH, then the system /usr/bin/python3.
-func findTorchPython() string {
+// then python3 on PATH, then the system /usr/bin/python3. The answer is
+// kept for the life of the process, since each try imports torch (seconds).
+var findTorchPython = sync.OnceValue(func() string {
 	var cands []string
 	if p := os.Getenv("NABLA_PYTHON"); p != "" {
 		cands = append(cands, p)
@@ -240,4 +303,4 @@ func findTorchPython() string {
 		}
 	}
 	return ""
-}
+})

@@ -128,6 +128,49 @@ type optArgs struct {
 	Nesterov, AMSGrad, UseShrink, _     int32
 }
 
+// bnArgs mirrors struct BnArgs (kernels/batchnorm.cu).
+type bnArgs struct {
+	N, C, L      int64
+	M, Total     int64       // N*L, N*C*L
+	S            [3][3]int64 // strides of the [N, C, L] operands, kernel order
+	VS           [4]int64    // strides of the [C] operands, kernel order
+	Split, Chunk int64
+	DivL, ShL    uint32 // magic divider of L (fastDivider)
+	DivC, ShC    uint32 // magic divider of C
+	Cols         int32
+	Training     int32
+	InvM         float64
+}
+
+// bnState mirrors struct BnSt (kernels/batchnorm.cu), a partial
+// statistic in the reduction workspace.
+type bnState struct{ N, Mean, M2 float64 }
+
+// bnSums mirrors struct BnSums (kernels/batchnorm.cu), a channel's
+// partial gradient sums.
+type bnSums struct{ G, GX float64 }
+
+// biasArgs mirrors struct BiasArgs (kernels/bias.cu).
+type biasArgs struct {
+	M, N     int64
+	Ds0, Ds1 int64
+	Ss0, Ss1 int64
+	Bs       int64
+	Vec      int32
+	_        int32
+}
+
+// ceArgs mirrors struct CeArgs (kernels/loss.cu).
+type ceArgs struct {
+	Rows, Cols int64
+	Xs0, Xs1   int64 // logits: row and column strides
+	Ds0, Ds1   int64 // input gradient (backward)
+	Ls         int64 // labels
+	As, Bs     int64 // the [M] operands: loss and lse (forward), lse and g (backward)
+	Group      int32 // lanes per row (1, 2, 4, ..., 32), or 0 for a block per row
+	_          int32
+}
+
 // errWord mirrors struct ErrWord (kernels/nabla.cuh).
 type errWord struct {
 	Code, Dim    int32
@@ -139,6 +182,9 @@ const (
 	errDivZero      = 1
 	errGatherIndex  = 2
 	errScatterIndex = 3
+	// errLabel is NB_ERR_LABEL (kernels/loss.cu): Dim holds the row (-1
+	// past 2^31), Value the label and Limit the number of classes.
+	errLabel = 4
 )
 
 // argBuf holds a kernel's parameters, laid out as the kernel's parameter
@@ -320,6 +366,48 @@ func packOptim(a *argBuf, p, g uintptr, s [3]uintptr, o *optArgs) {
 	a.put(unsafe.Pointer(o), unsafe.Sizeof(*o), 8)
 }
 
+// packBN packs the parameters of every kernel of kernels/batchnorm.cu: its
+// pointers in kernel order (0 for absent operands), then BnArgs.
+func packBN(a *argBuf, b *bnArgs, ptrs ...uintptr) {
+	for _, p := range ptrs {
+		a.ptr(p)
+	}
+	a.put(unsafe.Pointer(b), unsafe.Sizeof(*b), 8)
+}
+
+// packBias packs the parameters of every kernel of kernels/bias.cu:
+// (d, s, bias, BiasArgs, Scalars).
+func packBias(a *argBuf, d, s, bias uintptr, ba *biasArgs, sc *scalars) {
+	a.ptr(d)
+	a.ptr(s)
+	a.ptr(bias)
+	a.put(unsafe.Pointer(ba), unsafe.Sizeof(*ba), 8)
+	a.put(unsafe.Pointer(sc), unsafe.Sizeof(*sc), 8)
+}
+
+// packCrossEntropy packs (loss, lse, x, labels, CeArgs, ErrWord*), the
+// parameters of cross_entropy_<dtype> (kernels/loss.cu).
+func packCrossEntropy(a *argBuf, loss, lse, x, labels uintptr, c *ceArgs, errp uintptr) {
+	a.ptr(loss)
+	a.ptr(lse)
+	a.ptr(x)
+	a.ptr(labels)
+	a.put(unsafe.Pointer(c), unsafe.Sizeof(*c), 8)
+	a.ptr(errp)
+}
+
+// packCrossEntropyBackward packs (dx, x, lse, labels, g, CeArgs,
+// ErrWord*), the parameters of cross_entropy_backward_<dtype>.
+func packCrossEntropyBackward(a *argBuf, dx, x, lse, labels, g uintptr, c *ceArgs, errp uintptr) {
+	a.ptr(dx)
+	a.ptr(x)
+	a.ptr(lse)
+	a.ptr(labels)
+	a.ptr(g)
+	a.put(unsafe.Pointer(c), unsafe.Sizeof(*c), 8)
+	a.ptr(errp)
+}
+
 // Kernel names. Each kernel is <op>_<dtype> in the module of its family.
 
 // sfx is the dtype suffix of kernel names.
@@ -350,20 +438,23 @@ func byteSfx(dt device.DType) string {
 
 // Module names (kernels/<module>.cu).
 const (
-	modUnary   = "unary"
-	modBinary  = "binary"
-	modCopy    = "copy"
-	modReduce  = "reduce"
-	modSoftmax = "softmax"
-	modMatMul  = "matmul"
-	modIndex   = "index"
-	modRandom  = "random"
-	modConv    = "conv"
-	modPool    = "pool"
-	modOptim   = "optim"
+	modUnary     = "unary"
+	modBinary    = "binary"
+	modCopy      = "copy"
+	modReduce    = "reduce"
+	modSoftmax   = "softmax"
+	modMatMul    = "matmul"
+	modIndex     = "index"
+	modRandom    = "random"
+	modConv      = "conv"
+	modPool      = "pool"
+	modBatchNorm = "batchnorm"
+	modOptim     = "optim"
+	modBias      = "bias"
+	modLoss      = "loss"
 )
 
-var allModules = []string{modUnary, modBinary, modCopy, modReduce, modSoftmax, modMatMul, modIndex, modRandom, modConv, modPool, modOptim}
+var allModules = []string{modUnary, modBinary, modCopy, modReduce, modSoftmax, modMatMul, modIndex, modRandom, modConv, modPool, modOptim, modBias, modLoss, modBatchNorm, modActivation}
 
 // unaryKernel names the kernel of op on dt, or "" when op is not defined
 // for dt.
@@ -427,6 +518,24 @@ func col2imKernel(dt device.DType) string     { return "col2im_" + sfx(dt) }
 // optimKernel names the fused optimizer kernel of op on dt.
 func optimKernel(op device.OptimOp, dt device.DType) string { return op.String() + "_" + sfx(dt) }
 
+// crossEntropyKernel names the fused cross-entropy kernel (forward or
+// backward) on dt.
+func crossEntropyKernel(dt device.DType, backward bool) string {
+	if backward {
+		return "cross_entropy_backward_" + sfx(dt)
+	}
+	return "cross_entropy_" + sfx(dt)
+}
+
+// biasKernel names the fused bias + activation kernel of op on dt, or ""
+// when there is none.
+func biasKernel(op device.UnaryOp, dt device.DType) string {
+	if !device.IsBiasActivation(op) || (dt != device.Float32 && dt != device.Float64) {
+		return ""
+	}
+	return "bias_" + op.String() + "_" + sfx(dt)
+}
+
 // poolKernel names the forward or backward kernel of op on dt.
 func poolKernel(op device.PoolOp, dt device.DType, backward bool) string {
 	if backward {
@@ -434,6 +543,10 @@ func poolKernel(op device.PoolOp, dt device.DType, backward bool) string {
 	}
 	return op.String() + "_" + sfx(dt)
 }
+
+// bnKernel names kernel stem of kernels/batchnorm.cu ("bn_stats",
+// "bn_forward", ...) on dt.
+func bnKernel(stem string, dt device.DType) string { return stem + "_" + sfx(dt) }
 
 // dtypes lists every dtype, for tables and tests.
 var dtypes = []device.DType{device.Float32, device.Float64, device.Int64, device.Bool, device.Uint8}

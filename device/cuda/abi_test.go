@@ -136,6 +136,36 @@ func allCalls() []kernelCall {
 			add(modOptim, optimKernel(op, dt), func(a *argBuf) { packOptim(a, 0, 0, [3]uintptr{}, &oa) })
 		}
 	}
+	var ba biasArgs
+	for _, dt := range dtypes {
+		for op := device.UnaryOp(0); op <= device.NotBool; op++ {
+			add(modBias, biasKernel(op, dt), func(a *argBuf) { packBias(a, 0, 0, 0, &ba, &sc) })
+		}
+	}
+	var ce ceArgs
+	for _, dt := range []device.DType{device.Float32, device.Float64} {
+		add(modLoss, crossEntropyKernel(dt, false), func(a *argBuf) { packCrossEntropy(a, 0, 0, 0, 0, &ce, 0) })
+		add(modLoss, crossEntropyKernel(dt, true), func(a *argBuf) { packCrossEntropyBackward(a, 0, 0, 0, 0, 0, &ce, 0) })
+	}
+	var da dropoutArgs
+	for _, dt := range dtypes {
+		add(modActivation, dropoutKernel(dt), func(a *argBuf) { packDropout(a, 0, 0, &it, &da) })
+		for op := device.UnaryOp(0); op <= device.NotBool; op++ {
+			add(modActivation, unaryBackwardKernel(op, dt), func(a *argBuf) { packUnaryBackward(a, 0, 0, 0, &it, 1, 2) })
+		}
+	}
+	var bn bnArgs
+	for _, dt := range []device.DType{device.Float32, device.Float64} {
+		bnCall := func(stem string, nptr int) {
+			add(modBatchNorm, bnKernel(stem, dt), func(a *argBuf) { packBN(a, &bn, make([]uintptr, nptr)...) })
+		}
+		bnCall("bn_stats", 4)
+		bnCall("bn_stats_part", 3)
+		bnCall("bn_forward", 7)
+		bnCall("bn_backward_reduce", 8)
+		bnCall("bn_backward_part", 6)
+		bnCall("bn_backward_dx", 6)
+	}
 	var g gemmArgs
 	for _, k := range []string{"matmul_kn_f32", "matmul_kk_f32", "matmul_mn_f32", "matmul_mk_f32", "matmul_ss_f32", "matmul_f64",
 		"tf32_kn_f32", "tf32_kk_f32", "tf32_mn_f32", "tf32_mk_f32"} {
@@ -194,6 +224,11 @@ func TestStructSizes(t *testing.T) {
 	require.Equal(t, uintptr(168), unsafe.Sizeof(convArgs{}))
 	require.Equal(t, uintptr(248), unsafe.Sizeof(poolArgs{}))
 	require.Equal(t, uintptr(136), unsafe.Sizeof(optArgs{}))
+	require.Equal(t, uintptr(192), unsafe.Sizeof(bnArgs{}))
+	require.Equal(t, uintptr(24), unsafe.Sizeof(bnState{}))
+	require.Equal(t, uintptr(16), unsafe.Sizeof(bnSums{}))
+	require.Equal(t, uintptr(80), unsafe.Sizeof(ceArgs{}))
+	require.Equal(t, uintptr(64), unsafe.Sizeof(biasArgs{}))
 }
 
 func TestKernelNames(t *testing.T) {
@@ -214,6 +249,13 @@ func TestKernelNames(t *testing.T) {
 	require.Equal(t, "max_pool2d_f32", poolKernel(device.MaxPool, device.Float32, false))
 	require.Equal(t, "avg_pool2d_backward_f64", poolKernel(device.AvgPool, device.Float64, true))
 	require.Equal(t, "adam_step_f32", optimKernel(device.AdamStep, device.Float32))
+	require.Equal(t, "bn_backward_reduce_f64", bnKernel("bn_backward_reduce", device.Float64))
+	require.Equal(t, "cross_entropy_f32", crossEntropyKernel(device.Float32, false))
+	require.Equal(t, "cross_entropy_backward_f64", crossEntropyKernel(device.Float64, true))
+	require.Equal(t, "bias_leaky_relu_f32", biasKernel(device.LeakyRelu, device.Float32))
+	require.Equal(t, "bias_add_scalar_f64", biasKernel(device.AddScalar, device.Float64))
+	require.Equal(t, "", biasKernel(device.Exp, device.Float32))
+	require.Equal(t, "", biasKernel(device.Relu, device.Int64))
 }
 
 func TestSelectArch(t *testing.T) {

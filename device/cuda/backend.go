@@ -49,6 +49,7 @@ type Backend struct {
 	totalMem int64
 
 	alloc *allocator
+	stage stager // pinned staging ring and copy stream of Upload (pinned.go)
 
 	errHost unsafe.Pointer // *errWord in mapped pinned memory
 	errDev  cu.DevicePtr
@@ -282,8 +283,9 @@ func (b *Backend) launch1(module, name string, n int64, a *argBuf) error {
 	return b.launch(module, name, [3]uint32{gridFor(n, b.sms), 1, 1}, 0, a)
 }
 
-// Synchronize waits for all queued work and reports the first error a
-// kernel recorded since the last synchronisation.
+// Synchronize waits for all queued work, on the compute stream and on the
+// copy stream of staged uploads, and reports the first error a kernel
+// recorded since the last synchronisation.
 func (b *Backend) Synchronize() error {
 	if err := b.checkOpen("synchronize"); err != nil {
 		return err
@@ -291,6 +293,9 @@ func (b *Backend) Synchronize() error {
 	err := b.do(func() error { return b.stream.Synchronize() })
 	if err != nil {
 		return b.errf("cuStreamSynchronize (a queued kernel or copy failed): %w", err)
+	}
+	if err := b.stage.synchronize(b); err != nil {
+		return b.errf("synchronize: %w", err)
 	}
 	return b.takeKernelError()
 }
@@ -312,13 +317,16 @@ func (b *Backend) takeKernelError() error {
 		return b.errf("gather: index %d is out of range for dimension %d of size %d (reported asynchronously)", val, dim, lim)
 	case errScatterIndex:
 		return b.errf("scatter_add: index %d is out of range for dimension %d of size %d (reported asynchronously)", val, dim, lim)
+	case errLabel:
+		return b.errf("cross_entropy: label %d of row %d is outside [0, %d); labels must be class indices (reported asynchronously)", val, dim, lim)
 	}
 	return b.errf("kernel error code %d", code)
 }
 
-// Close waits for queued work, releases the cached memory, the kernel
-// modules, the stream and the primary context. Buffers still alive must
-// not be used afterwards. Closing twice is harmless.
+// Close waits for queued work, releases the cached memory, the pinned
+// staging memory, the kernel modules, the streams and the primary
+// context. Buffers still alive must not be used afterwards. Closing twice
+// is harmless.
 func (b *Backend) Close() error {
 	openMu.Lock()
 	defer openMu.Unlock()
@@ -333,6 +341,11 @@ func (b *Backend) Close() error {
 		errs = append(errs, err)
 	}
 	b.closed.Store(true)
+	// Before the compute stream goes: uploads still in progress queue
+	// waits on it, and close waits for them.
+	if err := b.stage.close(b); err != nil {
+		errs = append(errs, err)
+	}
 	err := b.do(func() error {
 		var es []error
 		b.modMu.Lock()

@@ -10,8 +10,9 @@
 // exits the process when no GPU is present. A program that imports
 // package tensor gets this backend automatically when built with the tag
 // (tensor/cuda_link.go); device.Best() then returns cuda:0. Without the tag
-// this package holds only its pure-Go parts (kernel argument layouts and
-// launch planning), so the default build stays free of cgo.
+// this package holds only its pure-Go parts (kernel argument layouts,
+// launch planning, the staging ring of uploads), so the default build
+// stays free of cgo.
 //
 // # Design
 //
@@ -27,10 +28,13 @@
 // operation to a dedicated OS thread over a channel, and any number of
 // goroutines can use a device at once.
 //
-// Streams. One non-blocking stream per device; every kernel and copy is
-// queued on it, so operations run in program order without host waits.
-// The host waits only in Download (which returns data), Synchronize, and
-// when the allocator must return memory to the driver.
+// Streams. Each device has a non-blocking compute stream, on which every
+// kernel, Download and small Upload is queued, so operations run in
+// program order without host waits, and a copy stream for staged uploads
+// (below), ordered against the compute stream by events. The host waits
+// only in Download (which returns data), Synchronize (both streams), when
+// the allocator must return memory to the driver, and when the staging
+// ring is full.
 //
 // Memory. A caching allocator rounds requests up to size classes (at
 // least 512 bytes, four classes per power of two up to 32 MiB, multiples
@@ -46,9 +50,29 @@
 // allocated and reserved bytes. EmptyCache releases the cache;
 // MemoryStats reports allocated, reserved and peak bytes and counts.
 //
-// Host transfers. gorgonia.org/cu does not wrap cuMemHostAlloc, so
-// Upload and Download copy straight from and to Go memory (pageable),
-// queued on the stream; there is no pinned staging buffer.
+// Host transfers. A copy from pageable Go memory makes the driver stage
+// the data through its own pinned buffers, and may wait for the stream's
+// queued kernels before it returns, which would stall the data loader's
+// prefetch goroutine behind the training step it should overlap. So
+// uploads of more than 64 KiB go through a pinned staging ring per device:
+// 32 MiB of page-locked host memory (cuMemHostAlloc, through this
+// package's cgo shim since gorgonia.org/cu does not wrap it), allocated on
+// the first such upload. Upload copies the Go slice into a free region of
+// the ring on the calling goroutine, queues the DMA from it on the copy
+// stream after an event recorded on the compute stream (so the copy cannot
+// overwrite memory that earlier kernels still read), records an event
+// after it on which the compute stream waits (so later kernels see the
+// data), and returns: the host slice may be reused at once and nothing
+// waits on the host. A region is reused only after its copy's event has
+// completed. Uploads above 4 MiB are cut into pieces that pipeline the
+// host copy with the DMA; one larger than the ring waits for ring space
+// as its first pieces complete. pinned.go explains why a buffer freed
+// and reused by the caching allocator is never written by a late copy.
+// Smaller uploads are copied straight from Go memory on the compute
+// stream; so are all uploads if the pinned memory cannot be allocated.
+// MemoryStats counts device memory only; StagingStats reports the pinned
+// bytes and the ring's counters. Download stays synchronous, on the
+// compute stream, from device memory into Go memory.
 //
 // Errors. Every driver call and every launch is checked and reported with
 // the kernel's name. Data-dependent errors inside kernels (integer

@@ -53,9 +53,21 @@ func hostBytes(host any, dt device.DType, n int) (unsafe.Pointer, int64, error) 
 	return p, int64(n) * int64(dt.Size()), nil
 }
 
-// Upload copies a host slice into dst. The copy is queued on the stream
-// after earlier work; the host slice may be reused as soon as Upload
-// returns (the driver stages pageable memory before returning).
+// Upload copies a host slice into dst. The copy is ordered after the
+// work queued before it and before the work queued after it; the host
+// slice may be reused as soon as Upload returns.
+//
+// Uploads of more than 64 KiB are staged (pinned.go): the data is copied
+// on the calling goroutine into the device's pinned staging ring and
+// transferred by DMA on a separate copy stream, so Upload returns without
+// waiting for queued kernels, and the data loader's background goroutines
+// really prepare the next batch while the current step runs. There is no
+// upper limit: a large upload is cut into 4 MiB pieces, whose host copies
+// overlap the DMA of the pieces before, and waits only for ring space.
+// Smaller uploads, and all uploads if the pinned memory cannot be had
+// (StagingStats says why), are copied straight from Go memory on the
+// compute stream: the driver buffers small sources itself, and staging
+// them would cost two cross-stream waits for a copy of a few bytes.
 func (b *Backend) Upload(dst device.Buffer, src any) error {
 	if err := b.checkOpen("upload"); err != nil {
 		return err
@@ -71,7 +83,30 @@ func (b *Backend) Upload(dst device.Buffer, src any) error {
 	if size == 0 {
 		return nil
 	}
-	err = b.do(func() error { return cu.MemcpyHtoDAsync(cu.DevicePtr(x.ptr()), p, size, b.stream) })
+	if stagedUpload(size) && !b.stage.forceDirect.Load() {
+		handled, err := b.stage.upload(b, cu.DevicePtr(x.ptr()), p, size)
+		// x stays alive until the compute stream waits for the copy:
+		// only then may its block return to the allocator's cache (see
+		// pinned.go for why a reused block is never written late).
+		runtime.KeepAlive(src)
+		runtime.KeepAlive(x)
+		if err != nil {
+			return b.errf("upload of %s through the pinned staging ring: %w", fmtBytes(size), err)
+		}
+		if handled {
+			return nil
+		}
+	}
+	return b.uploadDirect(x, p, size, src)
+}
+
+// uploadDirect queues the copy of size bytes from Go memory at p into x on
+// the compute stream. The driver stages pageable memory itself before
+// returning, so src may be reused afterwards; for large copies it may
+// wait for the stream's queued work first.
+func (b *Backend) uploadDirect(x *buffer, p unsafe.Pointer, size int64, src any) error {
+	b.stage.direct.Add(1)
+	err := b.do(func() error { return cu.MemcpyHtoDAsync(cu.DevicePtr(x.ptr()), p, size, b.stream) })
 	runtime.KeepAlive(src)
 	runtime.KeepAlive(x)
 	if err != nil {
@@ -82,7 +117,9 @@ func (b *Backend) Upload(dst device.Buffer, src any) error {
 
 // Download waits for the work queued before it and copies src into a
 // host slice of matching type and length. It reports the first error a
-// kernel recorded since the last synchronisation.
+// kernel recorded since the last synchronisation. It runs on the compute
+// stream, which waits for every staged upload queued before it, so it
+// sees their data without waiting for the copy stream itself.
 func (b *Backend) Download(dst any, src device.Buffer) error {
 	if err := b.checkOpen("download"); err != nil {
 		return err

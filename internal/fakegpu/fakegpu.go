@@ -270,3 +270,59 @@ func (f backend) BiasActivation(op device.UnaryOp, dst, src, bias device.View, a
 	}
 	return f.cpu.BiasActivation(op, u[0], u[1], u[2], alpha, beta)
 }
+
+func (f backend) Dropout(dst, src device.View, p float64, seed, offset uint64) error {
+	u, err := unwrap(dst, src)
+	if err != nil {
+		return err
+	}
+	return f.cpu.Dropout(u[0], u[1], p, seed, offset)
+}
+
+func (f backend) UnaryBackward(op device.UnaryOp, dx, g, x, y device.View, alpha, beta float64) error {
+	u, err := unwrap(dx, g, x, y)
+	if err != nil {
+		return err
+	}
+	return f.cpu.UnaryBackward(op, u[0], u[1], u[2], u[3], alpha, beta)
+}
+
+func (f backend) BatchNormStats(mean, variance, x device.View) error {
+	u, err := unwrap(mean, variance, x)
+	if err != nil {
+		return err
+	}
+	return f.cpu.BatchNormStats(u[0], u[1], u[2])
+}
+
+func (f backend) BatchNormForward(y, xhat, x, mean, invstd, weight, bias device.View) error {
+	u, err := unwrap(y, xhat, x, mean, invstd, weight, bias)
+	if err != nil {
+		return err
+	}
+	return f.cpu.BatchNormForward(u[0], u[1], u[2], u[3], u[4], u[5], u[6])
+}
+
+func (f backend) BatchNormBackward(dx, dweight, dbias, g, xhat, invstd, weight device.View, training bool) error {
+	u, err := unwrap(dx, dweight, dbias, g, xhat, invstd, weight)
+	if err != nil {
+		return err
+	}
+	return f.cpu.BatchNormBackward(u[0], u[1], u[2], u[3], u[4], u[5], u[6], training)
+}
+
+func (f backend) CrossEntropy(loss, lse, x, labels device.View) error {
+	u, err := unwrap(loss, lse, x, labels)
+	if err != nil {
+		return err
+	}
+	return f.cpu.CrossEntropy(u[0], u[1], u[2], u[3])
+}
+
+func (f backend) CrossEntropyBackward(dx, x, lse, labels, g device.View) error {
+	u, err := unwrap(dx, x, lse, labels, g)
+	if err != nil {
+		return err
+	}
+	return f.cpu.CrossEntropyBackward(u[0], u[1], u[2], u[3], u[4])
+}

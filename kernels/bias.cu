@@ -1,0 +1,86 @@
+// bias.cu: the fused epilogue of a fully connected layer,
+// d[m, n] = op(s[m, n] + bias[n]), as bias_<op>_<dtype> kernels (f32 and
+// f64) for the activations of device.BiasActivationOps and add_scalar.
+//
+// The sum is rounded to T and then passed through unary.cuh's float_op,
+// the function the unary kernels apply, so a fused kernel gives exactly
+// what the binary add kernel followed by the unary kernel gives (there is
+// no multiply before the add for the compiler to contract into an FMA).
+// add_scalar with alpha 0 is the bias alone, without the "+ 0" that would
+// turn a -0 sum into +0, matching device.BiasOnly.
+#include "unary.cuh"
+
+// BiasArgs is the launch geometry, planned on the host (device/cuda
+// bias_plan.go): strides are in elements; vec selects the vector path,
+// valid only when d and s are contiguous [m, n] rows, bias is contiguous,
+// n is a multiple of the vector width and every pointer is 16-byte
+// aligned.
+struct BiasArgs {
+	i64 m, n;      // rows, columns
+	i64 ds0, ds1;  // destination row and column strides
+	i64 ss0, ss1;  // source row and column strides
+	i64 bs;        // bias stride
+	int vec;
+	int pad;
+};
+
+template <int OP, typename T>
+__device__ __forceinline__ T bias_op(T x, T b, const P<T>& p) {
+	const T z = x + b;
+	if constexpr (OP == OP_ADD_SCALAR) {
+		if (p.da == 0.0) return z;
+	}
+	return float_op<OP, T>(z, p);
+}
+
+template <int OP, typename T>
+__device__ __forceinline__ void bias_act(T* d, const T* s, const T* b, const BiasArgs& a, const P<T>& p) {
+	const i64 step = nb_nthreads(), tid = nb_tid();
+	const i64 total = a.m * a.n;
+	if (a.vec) {
+		constexpr int N = nb_vec<sizeof(T), sizeof(T)>::value;
+		const i64 nv = total / N, per_row = a.n / N;
+		const bool narrow = nv <= 0x7fffffffLL;  // 32-bit modulo is several times cheaper
+		for (i64 v = tid; v < nv; v += step) {
+			const i64 c = narrow ? (i64)((u32)v % (u32)per_row) : v % per_row;
+			Vec<T, N> x = ((const Vec<T, N>*)s)[v];
+			Vec<T, N> y = ((const Vec<T, N>*)b)[c];
+			Vec<T, N> z;
+#pragma unroll
+			for (int q = 0; q < N; q++) z.v[q] = bias_op<OP, T>(x.v[q], y.v[q], p);
+			((Vec<T, N>*)d)[v] = z;
+		}
+		return;
+	}
+	const bool narrow = total <= 0x7fffffffLL;
+#pragma unroll 1
+	for (i64 i = tid; i < total; i += step) {
+		i64 r, c;
+		if (narrow) {
+			const u32 q = (u32)i / (u32)a.n;
+			r = q;
+			c = (i64)((u32)i - q * (u32)a.n);
+		} else {
+			r = i / a.n;
+			c = i - r * a.n;
+		}
+		d[r * a.ds0 + c * a.ds1] = bias_op<OP, T>(s[r * a.ss0 + c * a.ss1], b[c * a.bs], p);
+	}
+}
+
+#define BIAS_ACT(name, OP) \
+	extern "C" __global__ void __launch_bounds__(NB_EW_THREADS) bias_##name##_f32(float* d, const float* s, const float* b, BiasArgs a, Scalars sc) { \
+		bias_act<OP, float>(d, s, b, a, params<float>(sc)); \
+	} \
+	extern "C" __global__ void __launch_bounds__(NB_EW_THREADS) bias_##name##_f64(double* d, const double* s, const double* b, BiasArgs a, Scalars sc) { \
+		bias_act<OP, double>(d, s, b, a, params<double>(sc)); \
+	}
+
+BIAS_ACT(relu, OP_RELU)
+BIAS_ACT(leaky_relu, OP_LEAKY_RELU)
+BIAS_ACT(sigmoid, OP_SIGMOID)
+BIAS_ACT(tanh, OP_TANH)
+BIAS_ACT(elu, OP_ELU)
+BIAS_ACT(softplus, OP_SOFTPLUS)
+BIAS_ACT(gelu, OP_GELU)
+BIAS_ACT(add_scalar, OP_ADD_SCALAR)

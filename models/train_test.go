@@ -1,0 +1,133 @@
+package models
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nabla-go/nabla/data"
+	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/fakegpu"
+	"github.com/nabla-go/nabla/nn"
+	"github.com/nabla-go/nabla/optim"
+	"github.com/nabla-go/nabla/tensor"
+)
+
+// syntheticImages is a small stand-in for Fashion-MNIST, n random 1×28×28
+// images with labels in 0..9, so that these tests need no data set.
+func syntheticImages(t *testing.T, n int) data.Dataset {
+	g := tensor.NewGenerator(11)
+	opts := tensor.Options{}.WithGenerator(g)
+	ds, err := data.TensorDataset(opts.Rand(n, 1, 28, 28), opts.RandInt(0, 10, n))
+	require.NoError(t, err)
+	return ds
+}
+
+// trainOnce trains a fresh model (fixed seeds) for one epoch on dev and
+// returns TrainEpoch's mean loss and the loss of every step it reported,
+// read with StepStats.Loss when readLoss is set. stopAfter > 0 stops the
+// epoch after that many steps.
+func trainOnce(t *testing.T, dev device.Device, newModel func(float64) nn.Module, ds data.Dataset, batch, stopAfter int, withCallback, readLoss bool) (float64, []float64) {
+	tensor.ManualSeed(5)
+	model := newModel(0).To(dev)
+	loader, err := data.NewLoader(ds, data.BatchSize(batch), data.ShuffleWith(tensor.NewGenerator(6)), data.ToDevice(dev))
+	require.NoError(t, err)
+	var losses []float64
+	var onStep func(StepStats) bool
+	if withCallback {
+		onStep = func(s StepStats) bool {
+			require.Equal(t, len(losses), s.Step)
+			require.Positive(t, s.Samples)
+			if readLoss {
+				losses = append(losses, s.Loss())
+			} else {
+				losses = append(losses, 0)
+			}
+			return stopAfter == 0 || s.Step+1 < stopAfter
+		}
+	}
+	mean, err := TrainEpoch(model, loader, optim.Adam(model.Parameters(), 1e-3), onStep)
+	require.NoError(t, err)
+	return mean, losses
+}
+
+// TestTrainEpochLoss checks that the mean loss TrainEpoch sums on the
+// device is, bit for bit, the float64 mean of the per-step losses read on
+// the host, with and without a callback, for a full epoch, one whose last
+// batch is short, and one stopped early.
+func TestTrainEpochLoss(t *testing.T) {
+	ds := syntheticImages(t, 40)
+	cases := []struct {
+		name      string
+		model     func(float64) nn.Module
+		batch     int
+		stopAfter int
+		wantSteps int
+	}{
+		{"mlp/full batches", MLP, 8, 0, 5},
+		{"mlp/short last batch", MLP, 16, 0, 3},
+		{"mlp/stopped early", MLP, 8, 2, 2},
+		{"cnn/short last batch", CNN, 16, 0, 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			mean, losses := trainOnce(t, device.CPU(), tc.model, ds, tc.batch, tc.stopAfter, true, true)
+			require.Len(t, losses, tc.wantSteps)
+			var sum float64
+			for _, l := range losses {
+				require.Positive(t, l)
+				sum += l
+			}
+			require.Equal(t, sum/float64(len(losses)), mean)
+			if tc.stopAfter == 0 {
+				// Reading the loss, or having a callback at all, changes
+				// nothing in the training or its result.
+				quiet, _ := trainOnce(t, device.CPU(), tc.model, ds, tc.batch, 0, false, false)
+				require.Equal(t, mean, quiet)
+				unread, _ := trainOnce(t, device.CPU(), tc.model, ds, tc.batch, 0, true, false)
+				require.Equal(t, mean, unread)
+			}
+		})
+	}
+}
+
+// TestTrainEpochReadsTheDeviceOnce trains on the fake GPU of
+// internal/fakegpu, which counts the copies to the host: an epoch reads
+// the device once (its mean loss) unless the callback asks for the
+// step's loss, which costs one read per call.
+func TestTrainEpochReadsTheDeviceOnce(t *testing.T) {
+	if !fakegpu.Register() {
+		t.Skip("a real GPU is present: the fake device that counts host reads is not installed")
+	}
+	ds := syntheticImages(t, 40)
+	cases := []struct {
+		name                   string
+		withCallback, readLoss bool
+		wantDownloads          int64
+	}{
+		{"no callback", false, false, 1},
+		{"callback without the loss", true, false, 1},
+		{"callback reading the loss", true, true, 1 + 5},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := fakegpu.Count().Downloads
+			mean, _ := trainOnce(t, device.CUDA(0), MLP, ds, 8, 0, tc.withCallback, tc.readLoss)
+			require.Equal(t, tc.wantDownloads, fakegpu.Count().Downloads-before)
+			// The fake runs the CPU's code, so the loss is the CPU's.
+			want, _ := trainOnce(t, device.CPU(), MLP, ds, 8, 0, false, false)
+			require.Equal(t, want, mean)
+		})
+	}
+}
+
+// TestTrainEpochWithoutBatches checks the error for an empty loader.
+func TestTrainEpochWithoutBatches(t *testing.T) {
+	empty, err := data.NewSubset(syntheticImages(t, 4), nil)
+	require.NoError(t, err)
+	loader, err := data.NewLoader(empty, data.BatchSize(8))
+	require.NoError(t, err)
+	model := MLP(0)
+	_, err = TrainEpoch(model, loader, optim.Adam(model.Parameters(), 1e-3), nil)
+	require.ErrorContains(t, err, "the loader produced no batches")
+}

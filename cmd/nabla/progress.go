@@ -14,8 +14,9 @@ import (
 // terminal, a plain line every logInterval otherwise.
 type progress interface {
 	// step records one finished step: done batches of the epoch so far,
-	// the samples of this run so far and the running mean loss.
-	step(done, samples int, loss float64)
+	// the samples of this run so far and the running mean loss, which it
+	// calls only when it shows it, since reading it waits for the device.
+	step(done, samples int, loss func() float64)
 	// finish ends the epoch's report (clears the bar).
 	finish()
 }
@@ -58,14 +59,21 @@ func newProgress(w io.Writer, epoch, epochs, batches, skip int) progress {
 }
 
 type barProgress struct {
-	bar   *progressbar.ProgressBar
-	label string
-	start time.Time
+	bar         *progressbar.ProgressBar
+	label       string
+	start, last time.Time
 }
 
-func (p *barProgress) step(done, samples int, loss float64) {
-	rate := float64(samples) / time.Since(p.start).Seconds()
-	p.bar.Describe(fmt.Sprintf("%s  loss %.4f  %.0f samples/s", p.label, loss, rate))
+// barRefresh is how often the bar's loss and rate are updated: reading
+// the loss synchronises with the device, so not after every step.
+const barRefresh = 250 * time.Millisecond
+
+func (p *barProgress) step(done, samples int, loss func() float64) {
+	if now := time.Now(); now.Sub(p.last) >= barRefresh {
+		p.last = now
+		rate := float64(samples) / now.Sub(p.start).Seconds()
+		p.bar.Describe(fmt.Sprintf("%s  loss %.4f  %.0f samples/s", p.label, loss(), rate))
+	}
 	_ = p.bar.Add(1)
 }
 
@@ -78,7 +86,7 @@ type logProgress struct {
 	start, last   time.Time
 }
 
-func (p *logProgress) step(done, samples int, loss float64) {
+func (p *logProgress) step(done, samples int, loss func() float64) {
 	now := time.Now()
 	if now.Sub(p.last) < logInterval || done == p.batches {
 		return
@@ -88,7 +96,7 @@ func (p *logProgress) step(done, samples int, loss float64) {
 	rate := float64(samples) / elapsed.Seconds()
 	eta := time.Duration(float64(elapsed) / float64(done-p.skip) * float64(p.batches-done))
 	fmt.Fprintf(p.w, "%s: step %d/%d, loss %.4f, %.0f samples/s, eta %s\n",
-		p.label, done, p.batches, loss, rate, eta.Round(time.Second))
+		p.label, done, p.batches, loss(), rate, eta.Round(time.Second))
 }
 
 func (p *logProgress) finish() {}

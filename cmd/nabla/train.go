@@ -470,6 +470,7 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 			skip, lossSum = startStep, startLoss
 		}
 		done, samples := skip, 0
+		var lossDev *tensor.Tensor // lossSum plus this run's losses, on the model's device
 		start := time.Now()
 		prog := newProgress(t.stderr, epoch+1, t.epochs, batches, skip)
 		interrupted := false
@@ -487,10 +488,21 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 			loss := lossFn(model.Forward(autograd.Const(x)), autograd.Const(y))
 			loss.Backward()
 			opt.Step()
-			lossSum += loss.Item()
+			// The running sum stays on the device, so the host queues
+			// step after step without waiting for the GPU; it is read only
+			// when the progress report shows it, at an interruption and at
+			// the end of the epoch. float64 additions in step order give
+			// the same sum as adding Item values on the host.
+			l := loss.Detach().As(tensor.Float64)
+			if lossDev == nil {
+				lossDev = tensor.On(l.Device()).Of(tensor.Float64).Full(lossSum).Add(l)
+			} else {
+				lossDev = lossDev.Add(l)
+			}
 			done++
 			samples += x.Size(0)
-			prog.step(done, samples, lossSum/float64(done))
+			sum, n := lossDev, done
+			prog.step(done, samples, func() float64 { return sum.Item() / float64(n) })
 			if afterStep != nil {
 				afterStep(epoch+1, done)
 			}
@@ -500,6 +512,9 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 			}
 		}
 		prog.finish()
+		if lossDev != nil {
+			lossSum = lossDev.Item()
+		}
 		if interrupted && done < batches {
 			mid := tensor.NewGenerator(0)
 			mid.SetState(seed0, offset0)

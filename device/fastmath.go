@@ -137,8 +137,21 @@ func tanhBlock(d, s []float32) {
 // lanes before the partial sum is moved to float64.
 const sumBlock = 4096
 
-// Portable versions of the vector kernels (simd_amd64.s); simd_other.go
-// uses them, and simd_amd64.go when the CPU lacks AVX-512.
+// simdLevel names one set of the float32 vector kernels (expF32, maxF32,
+// expSumF32, scaleF32, logSoftmaxF32, sumF32). The wrappers run the widest
+// set the CPU supports; their *At forms take the level so that tests
+// can check every set the machine runs, not just the widest.
+type simdLevel int
+
+const (
+	simdGo     simdLevel = iota // the portable Go code below
+	simdAVX2                    // simd_avx2_amd64.s: AVX2 with FMA, 8 lanes
+	simdAVX512                  // simd_amd64.s: AVX-512F and VL, 16 lanes
+)
+
+// Portable versions of the vector kernels (simd_amd64.s,
+// simd_avx2_amd64.s); simd_other.go uses them, and simd_amd64.go when the
+// CPU has neither AVX-512 nor AVX2 with FMA.
 
 func maxF32Generic(s []float32) float32 {
 	m := float32(math.Inf(-1))

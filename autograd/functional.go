@@ -114,14 +114,22 @@ func Conv2d(x, w, b *Var, opt Conv2dOptions) *Var {
 		failf(op, tensor.ErrShape, "kernel %dx%d (dilation %dx%d) is larger than the input %dx%d padded by %dx%d",
 			kh, kw, g.DilationH, g.DilationW, h, wd, g.PadH, g.PadW)
 	}
-	cols := tensor.Im2Col(x.data, g)  // [N, C*KH*KW, OH*OW]
-	w2 := w.data.Reshape(oc, c*kh*kw) // [O, C*KH*KW]
-	y := w2.MatMul(cols)              // [N, O, OH*OW]
+	// The columns of all images side by side, [K, N*L] (K = C*KH*KW, L =
+	// OH*OW), so that the backward pass is two single products over the
+	// whole batch. The forward stays a product per image through the
+	// [N, K, L] view: that writes y in its [N, O, L] order directly, where
+	// one [O, N*L] product would need a transposing copy after it.
+	k := c * kh * kw
+	cols := tensor.Im2ColFlat(x.data, g)
+	w2 := w.data.Reshape(oc, k)                            // [O, K]
+	y := w2.MatMul(cols.View(k, n, oh*ow).Transpose(0, 1)) // [N, O, L]
 	if b != nil {
-		y = y.Add(b.data.Reshape(oc, 1))
+		// y is the product's fresh tensor: add the bias in its memory
+		// rather than into another tensor of the same size.
+		y.AddInPlace(b.data.Reshape(oc, 1))
 	}
 	y = y.Reshape(n, oc, oh, ow)
-	r := conv2dRule(cols, w2, w.Shape(), x.Shape(), g, x.requiresGrad, b != nil)
+	r := conv2dRule(cols, w2, w.Shape(), x.Shape(), oh*ow, g, x.requiresGrad, b != nil)
 	if b == nil {
 		return record(op, y, r, x, w)
 	}

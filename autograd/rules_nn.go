@@ -25,22 +25,25 @@ func linearRule(x2, w *tensor.Tensor, xShape []int, needX, hasBias bool) rule {
 	}
 }
 
-// conv2dRule: with the forward's columns cols [N, K, L] and the flattened
-// kernels w2 [O, K], the output gradient g3 [N, O, L] gives dw = Σₙ g3·colsᵀ,
-// dcols = w2ᵀ·g3 folded back into the image by Col2Im, and db = Σ g3 over
-// the batch and the positions.
-func conv2dRule(cols, w2 *tensor.Tensor, wShape, xShape []int, geom tensor.ConvGeometry, needX, hasBias bool) rule {
+// conv2dRule: with the forward's columns cols [K, N*L] (Im2ColFlat: the
+// batch's windows side by side) and the flattened kernels w2 [O, K], the
+// output gradient g [N, O, L], laid out as g2 [O, N*L] by one transposing
+// copy, gives dw = g2·colsᵀ, dx = Col2ImFlat(w2ᵀ·g2) and db = Σ g2 over
+// its columns: each one product (or sum) over the whole batch, rather than
+// N small products and a sum over N of their [N, O, K] results.
+func conv2dRule(cols, w2 *tensor.Tensor, wShape, xShape []int, l int, geom tensor.ConvGeometry, needX, hasBias bool) rule {
 	return func(g *tensor.Tensor) []*tensor.Tensor {
-		g3 := g.Reshape(xShape[0], wShape[0], -1)
+		n, o := xShape[0], wShape[0]
+		g2 := g.Reshape(n, o, l).Transpose(0, 1).Contiguous().View(o, n*l)
 		var gx *tensor.Tensor
 		if needX {
-			gx = tensor.Col2Im(w2.T().MatMul(g3), xShape[1], xShape[2], xShape[3], geom)
+			gx = tensor.Col2ImFlat(w2.T().MatMul(g2), n, xShape[1], xShape[2], xShape[3], geom)
 		}
-		gw := g3.MatMul(cols.Transpose(1, 2)).Sum(0).Reshape(wShape...)
+		gw := g2.MatMul(cols.T()).Reshape(wShape...)
 		if !hasBias {
 			return pair(gx, gw)
 		}
-		return []*tensor.Tensor{gx, gw, g3.Sum(0, 2)}
+		return []*tensor.Tensor{gx, gw, g2.Sum(1)}
 	}
 }
 

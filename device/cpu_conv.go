@@ -133,6 +133,10 @@ func runIm2Col[T number](dst, src View, p ConvGeometry) error {
 	}
 	cp := newConvPlan(src.Layout, dst.Layout, p)
 	ds, ss := cp.col[2], cp.img[3]
+	if cp.shiftable() {
+		cp.forPlanes(func(n, c int) { im2colShifted(cp, d, s, n, c) })
+		return nil
+	}
 	cp.forPlanes(func(n, c int) {
 		cp.forRuns(n, c, func(colPos, imgRow, j int) {
 			if imgRow < 0 {
@@ -168,6 +172,55 @@ func runIm2Col[T number](dst, src View, p ConvGeometry) error {
 		})
 	})
 	return nil
+}
+
+// shiftable reports whether every kernel tap's block of the column matrix
+// is the image plane shifted by a fixed offset, with zeros where the
+// window reaches into the padding: unit strides and dilation, output rows
+// as wide as the input's, and rows that follow one another without gaps
+// in both. That is the "same" 3×3 convolution of most CNNs, for which
+// im2colShifted copies a tap's block in one run instead of a run per
+// output row: with small images the rows are short, and the per-run
+// overhead, not the copying, was the cost.
+func (cp *convPlan) shiftable() bool {
+	return cp.contiguousRows && cp.sh == 1 && cp.sw == 1 && cp.dh == 1 && cp.dw == 1 &&
+		cp.ow == cp.w && cp.img[2] == cp.w
+}
+
+// im2colShifted is Im2Col of plane (n, c) for a shiftable plan. Output
+// position q = oh*OW + ow of tap (i, j) reads image element q + shift, with
+// shift = (i-PH)*W + (j-PW); one copy covers every valid position from the
+// first to the last, and the positions in between whose window column
+// falls in the padding (the copy read a neighbouring row there) are then
+// zeroed.
+func im2colShifted[T number](cp *convPlan, d, s []T, n, c int) {
+	imgBase := cp.imgOff + n*cp.img[0] + c*cp.img[1]
+	size := cp.oh * cp.ow
+	for i := range cp.kh {
+		ohLo, ohHi := validRange(i-cp.ph, 1, cp.h, cp.oh)
+		for j := range cp.kw {
+			r := (c*cp.kh+i)*cp.kw + j
+			out := d[cp.colOff+n*cp.col[0]+r*cp.col[1]:][:size]
+			lo, hi := cp.owLo[j], cp.owHi[j]
+			if ohLo >= ohHi || lo >= hi {
+				clear(out)
+				continue
+			}
+			shift := imgBase + (i-cp.ph)*cp.w + j - cp.pw
+			first, last := ohLo*cp.ow+lo, (ohHi-1)*cp.ow+hi
+			clear(out[:first])
+			copy(out[first:last], s[shift+first:shift+last])
+			clear(out[last:])
+			if lo == 0 && hi == cp.ow {
+				continue
+			}
+			for oh := ohLo; oh < ohHi; oh++ {
+				row := out[oh*cp.ow : (oh+1)*cp.ow]
+				clear(row[:lo])
+				clear(row[hi:])
+			}
+		}
+	}
 }
 
 func runCol2Im[T number](dst, src View, p ConvGeometry) error {

@@ -28,6 +28,10 @@ type gemmFunc[T float] func(m, n, k int, a []T, ars, acs int, b []T, brs, bcs in
 // over threads one whole product each, rather than threading each product.
 const batchSerialWork = 1 << 20
 
+// batchPerThread is the number of items per thread from which a batch of
+// products of any size is spread over threads one whole product each.
+const batchPerThread = 4
+
 // runMatMul multiplies each batch item with gemm, which may use several
 // threads; when the items are small it runs them in parallel with serial,
 // the single-threaded form.
@@ -58,10 +62,15 @@ func runMatMul[T float](dst, a, b View, gemm, serial gemmFunc[T]) error {
 			d[dst.Offset+i*dst.Strides[0]:], dst.Strides[1], dst.Strides[2])
 	}
 	// Items may run concurrently only if their outputs are disjoint: the
-	// batch stride must step past the whole of one item.
+	// batch stride must step past the whole of one item. They do when each
+	// is small, and also when there are several per thread (a
+	// convolution's per-image products): whole items then balance over
+	// the threads, where threading each item would make every thread wait
+	// for the others once per item.
 	span := (m-1)*dst.Strides[1] + (n-1)*dst.Strides[2] + 1
-	if batch > 1 && m*n*max(k, 1) < batchSerialWork && dst.Strides[0] >= span {
-		gemmFor(batch, max(1, batchSerialWork/(m*n*max(k, 1))), runtime.GOMAXPROCS(0), func(lo, hi int) {
+	work, threads := m*n*max(k, 1), runtime.GOMAXPROCS(0)
+	if batch > 1 && dst.Strides[0] >= span && (work < batchSerialWork || batch >= batchPerThread*threads) {
+		gemmFor(batch, max(1, batchSerialWork/work), threads, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
 				item(i, serial)
 			}

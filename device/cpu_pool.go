@@ -115,6 +115,10 @@ func runPool2d[T float](op PoolOp, dst, idx, src View, g ConvGeometry) error {
 		}
 	}
 	p := newPoolPlan(src, dst, idx, g)
+	if op == MaxPool && p.isPair() {
+		maxPool2x2(p, d, ix, s)
+		return nil
+	}
 	area := T(p.kh * p.kw)
 	negInf := T(math.Inf(-1))
 	p.forPlanes(func(n, c int) {
@@ -175,6 +179,62 @@ func runPool2d[T float](op PoolOp, dst, idx, src View, g ConvGeometry) error {
 	return nil
 }
 
+// isPair reports whether the windows are 2×2 with stride 2, unpadded and
+// undilated, over contiguous input rows: the pooling of nearly every CNN,
+// which maxPool2x2 handles without branches.
+func (p *poolPlan) isPair() bool {
+	return p.kh == 2 && p.kw == 2 && p.sh == 2 && p.sw == 2 && p.ph == 0 && p.pw == 0 &&
+		p.dh == 1 && p.dw == 1 && p.x[3] == 1
+}
+
+// maxPool2x2 is max pooling over the 2×2, stride-2 windows of an isPair
+// plan. On real data which of a window's four values is largest is close
+// to random, so the general loop's compare-and-branch mispredicts about
+// once a window; here the winner's position is built from comparison bits
+// with no branch, and the value is read back from it. Each row's pair
+// picks its winner, then the two winners meet: the later value wins only
+// when the earlier is a number and the later is not at most it (larger,
+// or NaN), which keeps the general loop's choice, the first maximum in
+// row-major order or the first NaN.
+func maxPool2x2[T float](p *poolPlan, d []T, ix []int64, s []T) {
+	p.forPlanes(func(n, c int) { maxPool2x2Plane(p, d, ix, s, n, c) })
+}
+
+// maxPool2x2Plane pools plane (n, c) for maxPool2x2. It is a function of
+// its own, not part of the closure, so that the compiler inlines b2i in it.
+func maxPool2x2Plane[T float](p *poolPlan, d []T, ix []int64, s []T, n, c int) {
+	xb := p.xOff + n*p.x[0] + c*p.x[1]
+	yb := p.yOff + n*p.y[0] + c*p.y[1]
+	ib := p.iOff + n*p.ix[0] + c*p.ix[1]
+	for oh := range p.oh {
+		ih := 2 * oh
+		r0 := s[xb+ih*p.x[2]:][:2*p.ow]
+		r1 := s[xb+(ih+1)*p.x[2]:][:2*p.ow]
+		rows := [2][]T{r0, r1}
+		yr, ir := yb+oh*p.y[2], ib+oh*p.ix[2]
+		for ow := range p.ow {
+			j := 2 * ow
+			a, b, e, f := r0[j], r0[j+1], r1[j], r1[j+1]
+			k0 := b2i(a == a) &^ b2i(b <= a)
+			k1 := b2i(e == e) &^ b2i(f <= e)
+			v0, v1 := r0[j+k0], r1[j+k1]
+			t := b2i(v0 == v0) &^ b2i(v1 <= v0)
+			k := k0 ^ ((k0 ^ k1) & -t)
+			d[yr+ow*p.y[3]] = rows[t&1][j+k]
+			ix[ir+ow*p.ix[3]] = int64((ih+t)*p.w + j + k)
+		}
+	}
+}
+
+// b2i is 1 for true and 0 for false; inlined, it compiles to a flag move
+// rather than a branch.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func runPool2dBackward[T float](op PoolOp, dx, dy, idx View, g ConvGeometry) error {
 	d, err := slice[T]("pool2d backward", dx)
 	if err != nil {
@@ -207,8 +267,20 @@ func runPool2dBackward[T float](op PoolOp, dx, dy, idx View, g ConvGeometry) err
 				d[row+iw*p.x[3]] = 0
 			}
 		}
+		// A contiguous plane is indexed by the plane offset directly, with
+		// no division to split it into a row and a column.
+		flat := p.x[3] == 1 && p.x[2] == p.w
 		for oh := range p.oh {
 			yr, ir := yb+oh*p.y[2], ib+oh*p.ix[2]
+			if op == MaxPool && flat {
+				plane := d[xb : xb+p.h*p.w]
+				for ow := range p.ow {
+					if k := ix[ir+ow*p.ix[3]]; uint64(k) < uint64(len(plane)) {
+						plane[k] += s[yr+ow*p.y[3]]
+					}
+				}
+				continue
+			}
 			if op == MaxPool {
 				for ow := range p.ow {
 					k := ix[ir+ow*p.ix[3]]

@@ -53,6 +53,48 @@ func Col2Im(cols *Tensor, channels, height, width int, g ConvGeometry) *Tensor {
 	return out
 }
 
+// Im2ColFlat unfolds like Im2Col but sets the images' columns side by
+// side: the result is the contiguous [C*KH*KW, N*OH*OW] matrix whose
+// column n*OH*OW + p is window p of image n, the transpose of
+// Im2Col(x, g).Permute(1, 0, 2) flattened. A convolution's weight gradient
+// is then one matrix product with the output gradient laid out as
+// [O, N*OH*OW], instead of N products and a sum over them, and its input
+// gradient is Col2ImFlat of one product too.
+func Im2ColFlat(x *Tensor, g ConvGeometry) *Tensor {
+	const op = "Im2ColFlat"
+	if x.Dim() != 4 {
+		fail(op, ErrShape, "needs an [N, C, H, W] input, got shape %v", x.layout.Shape)
+	}
+	checkConvDType(op, x)
+	checkGeometry(op, g, x.layout.Shape[2], x.layout.Shape[3])
+	s := x.layout.Shape
+	cs := g.ColumnShape(s[0], s[1], s[2], s[3]) // [N, K, L]
+	out := x.emptyLike(op, x.DType(), []int{cs[1], cs[0], cs[2]})
+	// The backend writes through the [N, K, L] view of the [K, N, L]
+	// buffer; its rows stay contiguous, so it copies runs as for Im2Col.
+	check(op, x.be.Im2Col(out.Transpose(0, 1).view(), x.view(), g))
+	return out.View(cs[1], cs[0]*cs[2])
+}
+
+// Col2ImFlat is the adjoint of Im2ColFlat, as Col2Im is of Im2Col: it folds
+// cols [C*KH*KW, N*OH*OW], the images' columns side by side, back into an
+// [N, C, height, width] tensor, adding the entries that overlapping windows
+// took from the same position.
+func Col2ImFlat(cols *Tensor, n, channels, height, width int, g ConvGeometry) *Tensor {
+	const op = "Col2ImFlat"
+	if n < 0 || channels < 0 || height < 0 || width < 0 {
+		fail(op, ErrShape, "negative output size %dx%dx%dx%d", n, channels, height, width)
+	}
+	checkGeometry(op, g, height, width)
+	cs := g.ColumnShape(n, channels, height, width)
+	if cols.Dim() != 2 || cols.layout.Shape[0] != cs[1] || cols.layout.Shape[1] != cs[0]*cs[2] {
+		fail(op, ErrShape, "column shape %v does not match [%d %d], the shape Im2ColFlat gives for an image of [%d %d %d %d] with kernel %dx%d",
+			cols.layout.Shape, cs[1], cs[0]*cs[2], n, channels, height, width, g.KernelH, g.KernelW)
+	}
+	checkConvDType(op, cols)
+	return Col2Im(cols.Reshape(cs[1], cs[0], cs[2]).Transpose(0, 1), channels, height, width, g)
+}
+
 func checkConvDType(op string, t *Tensor) {
 	if dt := t.DType(); !dt.IsFloat() && dt != Int64 {
 		fail(op, ErrDType, "needs a float32, float64 or int64 tensor, got %v; convert with .As(tensor.Float32)", dt)

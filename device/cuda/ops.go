@@ -241,26 +241,7 @@ func (b *Backend) Gather(dst, src, idx device.View, dim int) error {
 	if src.Buf.DType() != dt || idx.Buf.DType() != device.Int64 {
 		return b.errf("%s: dtypes %v from %v with %v indices (want one dtype and int64 indices)", op, dt, src.Buf.DType(), idx.Buf.DType())
 	}
-	if err := checkIndexShapes(op, dst.Shape, src.Shape, idx.Shape, dim); err != nil {
-		return b.errf("%w", err)
-	}
-	ptrs, err := b.pointers(op, dst, src, idx)
-	if err != nil {
-		return err
-	}
-	pd, ps, pi := ptrs[0], ptrs[1], ptrs[2]
-	it, size, stride, err := planIndex(dst.Shape, src.Layout, dst.Layout, idx.Layout, dim, false)
-	if err != nil {
-		return b.errf("%s: %w", op, err)
-	}
-	if it.N == 0 {
-		return nil
-	}
-	a := getArgs()
-	packIndex(a, pd, ps, pi, &it, size, stride, int32(dim), uintptr(b.errDev))
-	err = b.launch1(modIndex, gatherKernel(dt), it.N, a)
-	keepAlive(dst, src, idx)
-	return err
+	return b.indexOp(op, gatherKernel(dt), dst, src, idx, dim, false)
 }
 
 // ScatterAdd adds src[i] into dst[i with dimension dim replaced by
@@ -274,7 +255,18 @@ func (b *Backend) ScatterAdd(dst, src, idx device.View, dim int) error {
 	if src.Buf.DType() != dt || idx.Buf.DType() != device.Int64 {
 		return b.errf("%s: dtypes %v into %v with %v indices (want one dtype and int64 indices)", op, src.Buf.DType(), dt, idx.Buf.DType())
 	}
-	if err := checkIndexShapes(op, src.Shape, dst.Shape, idx.Shape, dim); err != nil {
+	return b.indexOp(op, scatterAddKernel(dt), dst, src, idx, dim, true)
+}
+
+// indexOp launches a Gather (scatter false) or ScatterAdd kernel. The walk
+// runs over idx's shape: dst's for Gather, src's for ScatterAdd; the
+// other operand (target) differs from it only in dim.
+func (b *Backend) indexOp(op, kernel string, dst, src, idx device.View, dim int, scatter bool) error {
+	walk, target := dst, src
+	if scatter {
+		walk, target = src, dst
+	}
+	if err := checkIndexShapes(op, walk.Shape, target.Shape, idx.Shape, dim); err != nil {
 		return b.errf("%w", err)
 	}
 	ptrs, err := b.pointers(op, dst, src, idx)
@@ -282,7 +274,7 @@ func (b *Backend) ScatterAdd(dst, src, idx device.View, dim int) error {
 		return err
 	}
 	pd, ps, pi := ptrs[0], ptrs[1], ptrs[2]
-	it, size, stride, err := planIndex(src.Shape, dst.Layout, src.Layout, idx.Layout, dim, true)
+	it, size, stride, err := planIndex(walk.Shape, target.Layout, walk.Layout, idx.Layout, dim, scatter)
 	if err != nil {
 		return b.errf("%s: %w", op, err)
 	}
@@ -291,7 +283,7 @@ func (b *Backend) ScatterAdd(dst, src, idx device.View, dim int) error {
 	}
 	a := getArgs()
 	packIndex(a, pd, ps, pi, &it, size, stride, int32(dim), uintptr(b.errDev))
-	err = b.launch1(modIndex, scatterAddKernel(dt), it.N, a)
+	err = b.launch1(modIndex, kernel, it.N, a)
 	keepAlive(dst, src, idx)
 	return err
 }

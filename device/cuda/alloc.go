@@ -1,5 +1,3 @@
-//go:build cuda
-
 package cuda
 
 import (
@@ -9,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"gorgonia.org/cu"
 
 	"github.com/nabla-go/nabla/device"
 )
@@ -49,7 +45,7 @@ func fmtBytes(n int64) string {
 
 // block is one cuMemAlloc allocation of a size class.
 type block struct {
-	ptr  cu.DevicePtr
+	ptr  devicePtr
 	size int64
 }
 
@@ -250,14 +246,9 @@ func (a *allocator) fromDriver(size int64) (*block, error) {
 		return nil, fmt.Errorf("%w (memory limit)", errOOM)
 	}
 	a.mu.Unlock()
-	var ptr cu.DevicePtr
-	err := a.b.do(func() error {
-		var e error
-		ptr, e = cu.MemAlloc(size)
-		return e
-	})
+	ptr, err := a.b.drv.memAlloc(size)
 	if err != nil {
-		if errors.Is(err, cu.OutOfMemory) {
+		if errors.Is(err, errDriverOutOfMemory) {
 			return nil, fmt.Errorf("%w (cuMemAlloc: %v)", errOOM, err)
 		}
 		return nil, a.b.errf("cuMemAlloc(%d): %w", size, err)
@@ -310,25 +301,22 @@ func (a *allocator) emptyCache() error {
 	if len(blocks) == 0 {
 		return nil
 	}
+	// Kernels of the blocks' previous owners may still be queued.
+	if err := a.b.drv.syncStream(a.b.stream); err != nil {
+		return a.b.errf("empty cache: cuStreamSynchronize: %w", err)
+	}
 	var errs []error
-	err := a.b.do(func() error {
-		// Kernels of the blocks' previous owners may still be queued.
-		if e := a.b.stream.Synchronize(); e != nil {
-			return fmt.Errorf("cuStreamSynchronize: %w", e)
+	for _, blk := range blocks {
+		if err := a.b.drv.memFree(blk.ptr); err != nil {
+			errs = append(errs, fmt.Errorf("cuMemFree: %w", err))
+			continue
 		}
-		for _, blk := range blocks {
-			if e := cu.MemFree(blk.ptr); e != nil {
-				errs = append(errs, fmt.Errorf("cuMemFree: %w", e))
-				continue
-			}
-			a.mu.Lock()
-			a.stats.DeviceFrees++
-			a.stats.Reserved -= blk.size
-			a.mu.Unlock()
-		}
-		return errors.Join(errs...)
-	})
-	if err != nil {
+		a.mu.Lock()
+		a.stats.DeviceFrees++
+		a.stats.Reserved -= blk.size
+		a.mu.Unlock()
+	}
+	if err := errors.Join(errs...); err != nil {
 		return a.b.errf("empty cache: %w", err)
 	}
 	return nil

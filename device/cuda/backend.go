@@ -1,46 +1,105 @@
-//go:build cuda
-
 package cuda
 
 import (
 	"errors"
 	"fmt"
-	"runtime"
+	"os"
 	"sync"
 	"sync/atomic"
 	"unsafe"
-
-	"gorgonia.org/cu"
 
 	"github.com/nabla-go/nabla/device"
 	"github.com/nabla-go/nabla/kernels"
 )
 
-func init() { device.RegisterCUDA(provider{}) }
+// hardware is the driver over the GPU (driver_cu.go sets it during package
+// initialisation when the package is built with the cuda tag); nil
+// without the tag.
+var hardware driver
+
+// Provider selection, the only place that chooses a driver: with the cuda
+// tag the GPU's, as before; without it cuda:N exists only when
+// NABLA_CUDA=emulate asks for the PTX virtual machine (or UseEmulator is
+// called later). Otherwise importing this package registers nothing.
+func init() {
+	switch {
+	case hardware != nil:
+		register(hardware, false)
+	case os.Getenv("NABLA_CUDA") == "emulate":
+		if err := UseEmulator(); err != nil {
+			fmt.Fprintf(os.Stderr, "nabla: NABLA_CUDA=emulate: %v; no CUDA device is available\n", err)
+		}
+	}
+}
+
+var (
+	regMu    sync.Mutex
+	active   driver // the driver registered with package device; nil when none
+	emulated bool   // active is the PTX virtual machine
+)
+
+// register makes d the driver of cuda:N, here and in package device.
+func register(d driver, emu bool) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	active, emulated = d, emu
+	device.RegisterCUDA(provider{drv: d})
+}
+
+// UseEmulator makes cuda:N the PTX virtual machine in this process, for
+// tests and for trying the CUDA code path without a GPU: the backend runs
+// the same embedded PTX kernels, in pure Go. NABLA_CUDA=emulate does the
+// same at start-up. Calling it again is harmless. It fails in a program
+// built with the cuda tag, where cuda:N is the GPU, and when the virtual
+// machine cannot start.
+func UseEmulator() error {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if emulated {
+		return nil
+	}
+	if active != nil {
+		return errors.New("cuda: UseEmulator: this program is built with the cuda tag and cuda:N is the GPU; the PTX virtual machine cannot replace it in the same process (build without the tag to emulate)")
+	}
+	d, err := newEmulatorDriver()
+	if err != nil {
+		return fmt.Errorf("cuda: UseEmulator: %w", err)
+	}
+	active, emulated = d, true
+	device.RegisterCUDA(provider{drv: d})
+	return nil
+}
 
 var _ device.Backend = (*Backend)(nil)
 
-// provider opens CUDA devices for package device.
-type provider struct{}
+// provider opens the devices of one driver for package device.
+type provider struct{ drv driver }
 
-func (provider) Count() int {
-	n, err := cu.NumDevices()
+func (p provider) Count() int {
+	n, err := p.drv.count()
 	if err != nil {
 		return 0
 	}
 	return n
 }
 
-func (provider) Open(index int) (device.Backend, error) { return Open(index) }
+func (p provider) Open(index int) (device.Backend, error) {
+	b, err := open(p.drv, index)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
 
-// Backend is the device.Backend of one CUDA GPU. Obtain it with
+// Backend is the device.Backend of one CUDA GPU (or of the PTX virtual
+// machine standing in for one, see UseEmulator). Obtain it with
 // device.Get(device.CUDA(i)) (and a type assertion for the extra methods)
 // or with Get.
 type Backend struct {
 	index    int
-	dev      cu.Device
-	ctx      cu.CUContext
-	stream   cu.Stream
+	drv      gpuDriver
+	emulated bool
+	stream   stream
 	name     string
 	major    int
 	minor    int
@@ -52,12 +111,12 @@ type Backend struct {
 	stage stager // pinned staging ring and copy stream of Upload (pinned.go)
 
 	errHost unsafe.Pointer // *errWord in mapped pinned memory
-	errDev  cu.DevicePtr
+	errDev  devicePtr
 
 	modMu sync.Mutex
-	mods  map[string]cu.Module
+	mods  map[string]module
 	fnMu  sync.RWMutex
-	fns   map[fnKey]cu.Function
+	fns   map[fnKey]function
 
 	closed atomic.Bool
 }
@@ -83,64 +142,53 @@ func Get(index int) (*Backend, error) {
 	return cb, nil
 }
 
-// Open starts using CUDA device index: it retains the device's primary
+// Open starts using CUDA device index of the registered driver (the GPU
+// with the cuda build tag, else the PTX virtual machine once UseEmulator
+// or NABLA_CUDA=emulate selected it): it retains the device's primary
 // context, creates the device's stream and the asynchronous error word.
-// Kernel modules load on first use. Opening an open device returns the same
-// backend.
+// Kernel modules load on first use. Opening an open device returns the
+// same backend.
 func Open(index int) (*Backend, error) {
+	regMu.Lock()
+	d := active
+	regMu.Unlock()
+	if d == nil {
+		return nil, fmt.Errorf("cuda: opening device %d: %w (or select the PTX virtual machine: NABLA_CUDA=emulate, cuda.UseEmulator)", index, device.ErrNoCUDA)
+	}
+	return open(d, index)
+}
+
+// open is Open on driver drv.
+func open(drv driver, index int) (*Backend, error) {
 	openMu.Lock()
 	defer openMu.Unlock()
 	if b, ok := opened[index]; ok && !b.closed.Load() {
 		return b, nil
 	}
-	n, err := cu.NumDevices()
+	n, err := drv.count()
 	if err != nil {
 		return nil, fmt.Errorf("cuda: counting devices: %w", err)
 	}
 	if index < 0 || index >= n {
 		return nil, fmt.Errorf("cuda: device %d does not exist (%d device(s))", index, n)
 	}
-	dev, err := cu.GetDevice(index)
+	g, props, err := drv.open(index)
 	if err != nil {
-		return nil, fmt.Errorf("cuda: cuDeviceGet(%d): %w", index, err)
+		return nil, fmt.Errorf("cuda: device %d: %w", index, err)
 	}
-	b := &Backend{index: index, dev: dev, mods: map[string]cu.Module{}, fns: map[fnKey]cu.Function{}}
-	if b.name, err = dev.Name(); err != nil {
-		return nil, fmt.Errorf("cuda: device %d name: %w", index, err)
-	}
-	if b.major, err = dev.Attribute(cu.ComputeCapabilityMajor); err != nil {
-		return nil, fmt.Errorf("cuda: device %d compute capability: %w", index, err)
-	}
-	if b.minor, err = dev.Attribute(cu.ComputeCapabilityMinor); err != nil {
-		return nil, fmt.Errorf("cuda: device %d compute capability: %w", index, err)
-	}
-	if b.sms, err = dev.Attribute(cu.MultiprocessorCount); err != nil {
-		return nil, fmt.Errorf("cuda: device %d multiprocessor count: %w", index, err)
-	}
-	if b.totalMem, err = dev.TotalMem(); err != nil {
-		return nil, fmt.Errorf("cuda: device %d memory size: %w", index, err)
-	}
+	b := &Backend{index: index, drv: g, emulated: props.Emulated, name: props.Name,
+		major: props.Major, minor: props.Minor, sms: props.SMs, totalMem: props.TotalMem,
+		mods: map[string]module{}, fns: map[fnKey]function{}}
 	if b.arch, err = kernels.Select(b.major, b.minor); err != nil {
-		return nil, fmt.Errorf("cuda: device %d (%s): %w", index, b.name, err)
-	}
-	if b.ctx, err = dev.RetainPrimaryCtx(); err != nil {
-		return nil, fmt.Errorf("cuda: device %d: retaining the primary context: %w", index, err)
-	}
-	err = b.do(func() error {
-		var e error
-		if b.stream, e = cu.MakeStream(cu.NonBlocking); e != nil {
-			return fmt.Errorf("creating the stream: %w", e)
-		}
-		return nil
-	})
-	if err == nil {
-		b.errHost, b.errDev, err = hostAllocMapped(b.ctx, int(unsafe.Sizeof(errWord{})))
-		if err != nil {
-			err = fmt.Errorf("allocating the error word (cuMemHostAlloc): %w", err)
-		}
+		err = fmt.Errorf("(%s): %w", b.name, err)
+	} else if b.stream, err = g.newStream(); err != nil {
+		err = fmt.Errorf("creating the stream: %w", err)
+	} else if b.errHost, b.errDev, err = g.hostAllocMapped(int64(unsafe.Sizeof(errWord{}))); err != nil {
+		_ = g.destroyStream(b.stream)
+		err = fmt.Errorf("allocating the error word (cuMemHostAlloc): %w", err)
 	}
 	if err != nil {
-		_ = dev.ReleasePrimaryCtx()
+		_ = g.release()
 		return nil, fmt.Errorf("cuda: device %d: %w", index, err)
 	}
 	b.alloc = newAllocator(b)
@@ -167,20 +215,16 @@ func (b *Backend) Multiprocessors() int { return b.sms }
 // TotalMemory is the GPU's memory size in bytes.
 func (b *Backend) TotalMemory() int64 { return b.totalMem }
 
-func (b *Backend) String() string {
-	return fmt.Sprintf("%v (%s, sm_%d%d, PTX compute_%d)", b.Device(), b.name, b.major, b.minor, b.arch)
-}
+// Emulated reports whether the device is the PTX virtual machine (see
+// UseEmulator) rather than a GPU.
+func (b *Backend) Emulated() bool { return b.emulated }
 
-// do runs f on a locked OS thread with the device's context current, for
-// sequences of gorgonia.org/cu calls (each is its own cgo call, so the
-// goroutine could otherwise change threads between them).
-func (b *Backend) do(f func() error) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if err := cu.SetCurrentContext(b.ctx); err != nil {
-		return fmt.Errorf("cuCtxSetCurrent: %w", err)
+func (b *Backend) String() string {
+	emu := ""
+	if b.emulated {
+		emu = "; emulated: PTX virtual machine"
 	}
-	return f()
+	return fmt.Sprintf("%v (%s, sm_%d%d, PTX compute_%d%s)", b.Device(), b.name, b.major, b.minor, b.arch, emu)
 }
 
 // errf formats an error of this device.
@@ -198,7 +242,7 @@ func (b *Backend) checkOpen(op string) error {
 }
 
 // function returns kernel name of module, loading the module on first use.
-func (b *Backend) function(module, name string) (cu.Function, error) {
+func (b *Backend) function(module, name string) (function, error) {
 	key := fnKey{module, name}
 	b.fnMu.RLock()
 	fn, ok := b.fns[key]
@@ -208,15 +252,11 @@ func (b *Backend) function(module, name string) (cu.Function, error) {
 	}
 	mod, err := b.module(module)
 	if err != nil {
-		return cu.Function{}, err
+		return function{}, err
 	}
-	err = b.do(func() error {
-		var e error
-		fn, e = mod.Function(name)
-		return e
-	})
+	fn, err = b.drv.function(mod, name)
 	if err != nil {
-		return cu.Function{}, b.errf("kernel %s.%s: cuModuleGetFunction: %w", module, name, err)
+		return function{}, b.errf("kernel %s.%s: cuModuleGetFunction: %w", module, name, err)
 	}
 	b.fnMu.Lock()
 	b.fns[key] = fn
@@ -225,7 +265,7 @@ func (b *Backend) function(module, name string) (cu.Function, error) {
 }
 
 // module loads a kernel module from the embedded PTX, once per device.
-func (b *Backend) module(name string) (cu.Module, error) {
+func (b *Backend) module(name string) (module, error) {
 	b.modMu.Lock()
 	defer b.modMu.Unlock()
 	if m, ok := b.mods[name]; ok {
@@ -233,16 +273,11 @@ func (b *Backend) module(name string) (cu.Module, error) {
 	}
 	src, arch, err := kernels.PTX(name, b.major, b.minor)
 	if err != nil {
-		return cu.Module{}, b.errf("%w", err)
+		return module{}, b.errf("%w", err)
 	}
-	var m cu.Module
-	err = b.do(func() error {
-		var e error
-		m, e = cu.LoadData(src)
-		return e
-	})
+	m, err := b.drv.loadModule(src)
 	if err != nil {
-		return cu.Module{}, b.errf("loading kernel module %q (PTX compute_%d) with cuModuleLoadData: %w", name, arch, err)
+		return module{}, b.errf("loading kernel module %q (PTX compute_%d) with cuModuleLoadData: %w", name, arch, err)
 	}
 	b.mods[name] = m
 	return m, nil
@@ -272,7 +307,7 @@ func (b *Backend) launch(module, name string, grid [3]uint32, smem uint32, a *ar
 	if grid[2] == 0 {
 		grid[2] = 1
 	}
-	if err := cuLaunch(b.ctx, fn, grid, threads, smem, b.stream, a); err != nil {
+	if err := b.drv.launch(fn, grid, threads, smem, b.stream, a); err != nil {
 		return b.errf("launching kernel %s.%s (grid %v, block %d, %d B shared): %w", module, name, grid, threads, smem, err)
 	}
 	return nil
@@ -290,8 +325,7 @@ func (b *Backend) Synchronize() error {
 	if err := b.checkOpen("synchronize"); err != nil {
 		return err
 	}
-	err := b.do(func() error { return b.stream.Synchronize() })
-	if err != nil {
+	if err := b.drv.syncStream(b.stream); err != nil {
 		return b.errf("cuStreamSynchronize (a queued kernel or copy failed): %w", err)
 	}
 	if err := b.stage.synchronize(b); err != nil {
@@ -346,28 +380,21 @@ func (b *Backend) Close() error {
 	if err := b.stage.close(b); err != nil {
 		errs = append(errs, err)
 	}
-	err := b.do(func() error {
-		var es []error
-		b.modMu.Lock()
-		for name, m := range b.mods {
-			if e := m.Unload(); e != nil {
-				es = append(es, fmt.Errorf("unloading module %s: %w", name, e))
-			}
+	b.modMu.Lock()
+	for name, m := range b.mods {
+		if err := b.drv.unloadModule(m); err != nil {
+			errs = append(errs, fmt.Errorf("unloading module %s: %w", name, err))
 		}
-		b.mods = map[string]cu.Module{}
-		b.modMu.Unlock()
-		if e := b.stream.Destroy(); e != nil {
-			es = append(es, fmt.Errorf("destroying the stream: %w", e))
-		}
-		return errors.Join(es...)
-	})
-	if err != nil {
-		errs = append(errs, err)
 	}
-	if err := hostFree(b.ctx, b.errHost); err != nil {
+	b.mods = map[string]module{}
+	b.modMu.Unlock()
+	if err := b.drv.destroyStream(b.stream); err != nil {
+		errs = append(errs, fmt.Errorf("destroying the stream: %w", err))
+	}
+	if err := b.drv.hostFree(b.errHost); err != nil {
 		errs = append(errs, fmt.Errorf("freeing the error word: %w", err))
 	}
-	if err := b.dev.ReleasePrimaryCtx(); err != nil {
+	if err := b.drv.release(); err != nil {
 		errs = append(errs, fmt.Errorf("releasing the primary context: %w", err))
 	}
 	delete(opened, b.index)

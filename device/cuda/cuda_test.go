@@ -1,11 +1,11 @@
-//go:build cuda
-
 package cuda
 
-// GPU tests of the backend itself (allocator, contexts, asynchronous
-// errors) and the benchmarks of the GPU table. They need a GPU:
-// build them with build/gpu-binaries.sh and run build/gpu/run.sh on the
-// GPU host. The numerical comparison of every op with the CPU backend is
+// Tests of the backend itself (allocator, contexts, asynchronous errors)
+// and the benchmarks of the GPU table. They run on the backend
+// testBackend gives: built with -tags cuda the GPU (build them with
+// build/gpu-binaries.sh and run build/gpu/run.sh on the GPU host; they
+// skip without a GPU), otherwise the PTX virtual machine. The numerical
+// comparison of every op with the CPU backend is
 // tensor/conformance_test.go.
 
 import (
@@ -22,14 +22,32 @@ import (
 	"github.com/nabla-go/nabla/device"
 )
 
+// testBackend returns cuda:0: with the cuda tag the GPU (skipping when
+// there is none), without it the PTX virtual machine (newEmulatorDriver,
+// through UseEmulator; skipping when it cannot start).
 func testBackend(tb testing.TB) *Backend {
 	tb.Helper()
-	if (provider{}).Count() == 0 {
-		tb.Skip("no CUDA device")
+	if hardware != nil {
+		if (provider{hardware}).Count() == 0 {
+			tb.Skip("no CUDA device")
+		}
+	} else if err := UseEmulator(); err != nil {
+		tb.Skipf("built without the cuda tag and the PTX virtual machine is not available: %v", err)
 	}
 	b, err := Get(0)
 	require.NoError(tb, err)
 	return b
+}
+
+// benchBackend is testBackend for the GPU benchmarks, which measure the
+// hardware: they skip on the PTX virtual machine.
+func benchBackend(b *testing.B) *Backend {
+	b.Helper()
+	be := testBackend(b)
+	if be.Emulated() {
+		b.Skip("a GPU benchmark: meaningless on the PTX virtual machine (build with -tags cuda on a GPU host)")
+	}
+	return be
 }
 
 func view(buf device.Buffer, shape ...int) device.View {
@@ -128,7 +146,10 @@ func TestAllocatorReuse(t *testing.T) {
 // bytes stay flat.
 func TestAllocatorSteadyState(t *testing.T) {
 	b := testBackend(t)
-	n := 1 << 20
+	n, rounds := 1<<20, 200
+	if b.Emulated() {
+		n, rounds = 1<<14, 20 // the same allocations, at the virtual machine's speed
+	}
 	host := make([]float32, n)
 	for i := range host {
 		host[i] = float32(i%97) * 0.01
@@ -149,7 +170,7 @@ func TestAllocatorSteadyState(t *testing.T) {
 	require.NoError(t, b.Synchronize())
 	settle()
 	base := b.MemoryStats()
-	for i := 0; i < 200; i++ {
+	for i := 0; i < rounds; i++ {
 		round()
 	}
 	require.NoError(t, b.Synchronize())
@@ -345,7 +366,7 @@ func timeGPU(b *testing.B, be *Backend, f func() error) float64 {
 
 // BenchmarkGPUAdd64M: c = a + b on 64M float32 (3 x 256 MiB moved).
 func BenchmarkGPUAdd64M(b *testing.B) {
-	be := testBackend(b)
+	be := benchBackend(b)
 	n := 64 << 20
 	bufs := benchBuffers(b, be, device.Float32, n, 3)
 	sec := timeGPU(b, be, func() error {
@@ -357,7 +378,7 @@ func BenchmarkGPUAdd64M(b *testing.B) {
 // BenchmarkGPUCopy64M: device-to-device copy of 64M float32 (the
 // bandwidth ceiling for Add).
 func BenchmarkGPUCopy64M(b *testing.B) {
-	be := testBackend(b)
+	be := benchBackend(b)
 	n := 64 << 20
 	bufs := benchBuffers(b, be, device.Float32, n, 2)
 	sec := timeGPU(b, be, func() error { return be.Copy(view(bufs[1], n), view(bufs[0], n)) })
@@ -367,7 +388,7 @@ func BenchmarkGPUCopy64M(b *testing.B) {
 // BenchmarkGPUSoftmax8192: softmax over the rows of an 8192x8192 float32
 // matrix (read once, written once).
 func BenchmarkGPUSoftmax8192(b *testing.B) {
-	be := testBackend(b)
+	be := benchBackend(b)
 	const r = 8192
 	bufs := benchBuffers(b, be, device.Float32, r*r, 2)
 	sec := timeGPU(b, be, func() error { return be.Softmax(view(bufs[1], r, r), view(bufs[0], r, r), false) })
@@ -377,7 +398,7 @@ func BenchmarkGPUSoftmax8192(b *testing.B) {
 // BenchmarkGPUSumRows: Sum over the rows of an 8192x8192 float32 matrix,
 // and a full Sum of 64M elements (two-pass).
 func BenchmarkGPUSum64M(b *testing.B) {
-	be := testBackend(b)
+	be := benchBackend(b)
 	n := 64 << 20
 	bufs := benchBuffers(b, be, device.Float32, n, 1)
 	out, _ := be.Alloc(device.Float32, 1)
@@ -387,7 +408,7 @@ func BenchmarkGPUSum64M(b *testing.B) {
 
 // BenchmarkGPUSGEMM4096: 4096x4096x4096 float32 product, TF32 off and on.
 func BenchmarkGPUSGEMM4096(b *testing.B) {
-	be := testBackend(b)
+	be := benchBackend(b)
 	const n = 4096
 	for _, tf32 := range []bool{false, true} {
 		b.Run(fmt.Sprintf("tf32=%v", tf32), func(b *testing.B) {

@@ -1,30 +1,53 @@
 // Package cuda is nabla's CUDA backend: it implements device.Backend on
-// NVIDIA GPUs through the CUDA driver API (gorgonia.org/cu), with the
-// hand-written kernels of package kernels.
+// NVIDIA GPUs through the CUDA driver API, with the hand-written kernels
+// of package kernels.
 //
-// The backend is compiled only with the cuda build tag:
+// The backend itself (allocator, staging ring, kernel launches, error
+// reporting) is plain Go, compiled in every build; it reaches the CUDA
+// driver only through a small interface (see Driver below), which has
+// two implementations:
 //
-//	go build -tags cuda ./...
+//   - the GPU, with the cuda build tag (go build -tags cuda ./...): the
+//     only cgo of the package, over gorgonia's cu package, which
+//     initialises the driver in its package init and exits the process
+//     when no GPU is present; that is why it is behind the tag. A program
+//     that imports package tensor links this package (tensor/cuda_link.go)
+//     and, built with the tag, registers the GPU with package device:
+//     device.Best() then returns cuda:0;
+//   - the PTX virtual machine (internal/ptxvm), in every build: it runs
+//     the same embedded PTX in pure Go, for the tests and for trying the
+//     CUDA code path without a GPU. Without the tag, importing this
+//     package registers nothing unless NABLA_CUDA=emulate is set or the
+//     program calls UseEmulator; cuda:N is then the virtual machine
+//     (Backend.Emulated reports it, and String says so).
 //
-// because gorgonia.org/cu initialises the driver in its package init and
-// exits the process when no GPU is present. A program that imports
-// package tensor gets this backend automatically when built with the tag
-// (tensor/cuda_link.go); device.Best() then returns cuda:0. Without the tag
-// this package holds only its pure-Go parts (kernel argument layouts,
-// launch planning, the staging ring of uploads), so the default build
-// stays free of cgo.
+// The default build stays free of cgo.
 //
 // # Design
 //
-// Contexts. Each device uses its primary context, retained once. CUDA
-// makes a context current per OS thread while Go moves goroutines between
-// threads, so every call into the driver first makes the device's context
-// current on the calling thread and stays on that thread until it is done:
-// kernel launches go through one small cgo function that sets the context
-// and launches in the same C call (a goroutine cannot change threads in the
-// middle of a C call), and multi-call sequences (allocation, copies) run
-// under runtime.LockOSThread with cuCtxSetCurrent first. cuCtxSetCurrent is
-// a thread-local store in the driver, far cheaper than sending every
+// Driver. driver.go declares the seam: driver (counting and opening
+// devices) and gpuDriver (one open device: device and pinned host memory,
+// copies, modules and kernels, launches, streams, events, and the staged
+// upload step), with one-word handle types. The choice of driver is made
+// in one place, backend.go's init; Open and the provider registered with
+// package device use the chosen one. Every gpuDriver method makes the
+// device's context current itself, so the backend never locks OS threads.
+// Errors of the driver are *driverError values (a CUresult's name and
+// text); an allocation that fails for want of memory matches
+// errDriverOutOfMemory, which starts the allocator's out-of-memory path.
+//
+// Contexts (the GPU driver). Each device uses its primary context,
+// retained once. CUDA makes a context current per OS thread while Go
+// moves goroutines between threads, so every call into the driver first
+// makes the device's context current on the calling thread and stays on
+// that thread until it is done: kernel launches, copies, stream and event
+// waits and the staged upload step each go through one small cgo function
+// that sets the context and makes its driver calls in the same C call (a
+// goroutine cannot change threads in the middle of a C call; a launch
+// allocates nothing), and the rarer multi-call sequences (allocation,
+// module loading, stream and event creation) run under
+// runtime.LockOSThread with cuCtxSetCurrent first. cuCtxSetCurrent is a
+// thread-local store in the driver, far cheaper than sending every
 // operation to a dedicated OS thread over a channel, and any number of
 // goroutines can use a device at once.
 //
@@ -55,9 +78,8 @@
 // queued kernels before it returns, which would stall the data loader's
 // prefetch goroutine behind the training step it should overlap. So
 // uploads of more than 64 KiB go through a pinned staging ring per device:
-// 32 MiB of page-locked host memory (cuMemHostAlloc, through this
-// package's cgo shim since gorgonia.org/cu does not wrap it), allocated on
-// the first such upload. Upload copies the Go slice into a free region of
+// 32 MiB of page-locked host memory (cuMemHostAlloc), allocated on the
+// first such upload. Upload copies the Go slice into a free region of
 // the ring on the calling goroutine, queues the DMA from it on the copy
 // stream after an event recorded on the compute stream (so the copy cannot
 // overwrite memory that earlier kernels still read), records an event

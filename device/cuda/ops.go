@@ -1,13 +1,9 @@
-//go:build cuda
-
 package cuda
 
 import (
 	"fmt"
 	"runtime"
 	"slices"
-
-	"gorgonia.org/cu"
 
 	"github.com/nabla-go/nabla/device"
 )
@@ -98,8 +94,7 @@ func (b *Backend) Copy(dst, src device.View) error {
 	sdt, ddt := src.Buf.DType(), dst.Buf.DType()
 	if sdt == ddt && it.Rank == 0 {
 		size := it.N * int64(xd.dt.Size())
-		err = b.do(func() error { return cu.MemcpyDtoDAsync(cu.DevicePtr(pd), cu.DevicePtr(ps), size, b.stream) })
-		if err != nil {
+		if err = b.drv.memcpyDtoD(devicePtr(pd), devicePtr(ps), size, b.stream); err != nil {
 			err = b.errf("copy of %s: cuMemcpyDtoDAsync: %w", fmtBytes(size), err)
 		}
 	} else {

@@ -1,5 +1,3 @@
-//go:build cuda
-
 package cuda
 
 import (
@@ -8,8 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
-
-	"gorgonia.org/cu"
 )
 
 // Staged uploads: the pinned staging ring of a device.
@@ -54,8 +50,8 @@ import (
 
 // stageEvents are the events of one ring region.
 type stageEvents struct {
-	before cu.Event // recorded on the compute stream; the copy stream waits on it
-	copied cu.Event // recorded on the copy stream after the copy
+	before event // recorded on the compute stream; the copy stream waits on it
+	copied event // recorded on the copy stream after the copy
 }
 
 // stager is the pinned staging ring of one device and its copy stream,
@@ -71,7 +67,7 @@ type stager struct {
 	q      *stageQueue[stageEvents]
 	off    error // why staging is unavailable (uploads then copy directly)
 	host   unsafe.Pointer
-	stream cu.Stream // the copy stream
+	stream stream // the copy stream
 
 	// forceDirect sends every upload down the direct path: the
 	// benchmarks compare the two.
@@ -128,26 +124,22 @@ func (s *stager) start(b *Backend) *stageQueue[stageEvents] {
 	if s.q != nil || s.off != nil {
 		return s.q
 	}
-	var stream cu.Stream
-	err := b.do(func() error {
-		var e error
-		// Non-blocking: the copy stream must not wait for (nor be waited
-		// for by) the legacy default stream, only for our events.
-		stream, e = cu.MakeStream(cu.NonBlocking)
-		return e
-	})
+	// Non-blocking: the copy stream must not wait for (nor be waited for
+	// by) the legacy default stream, only for our events.
+	cs, err := b.drv.newStream()
 	if err != nil {
 		s.off = fmt.Errorf("creating the copy stream: %w", err)
 		return nil
 	}
-	host, err := hostAlloc(b.ctx, stageCapacity)
+	capacity, chunk := b.stageSizes()
+	host, err := b.drv.hostAlloc(capacity)
 	if err != nil {
-		_ = b.do(func() error { return stream.Destroy() })
-		s.off = fmt.Errorf("cuMemHostAlloc of %s of pinned memory: %w", fmtBytes(stageCapacity), err)
+		_ = b.drv.destroyStream(cs)
+		s.off = fmt.Errorf("cuMemHostAlloc of %s of pinned memory: %w", fmtBytes(capacity), err)
 		return nil
 	}
-	s.stream, s.host = stream, host
-	s.q = newStageQueue[stageEvents](unsafe.Slice((*byte)(host), stageCapacity), stageChunk)
+	s.stream, s.host = cs, host
+	s.q = newStageQueue[stageEvents](unsafe.Slice((*byte)(host), capacity), chunk)
 	return s.q
 }
 
@@ -155,7 +147,7 @@ func (s *stager) start(b *Backend) *stageQueue[stageEvents] {
 // through the ring, ordered as the file's comment describes. It reports
 // handled false, with nothing done, when staging is unavailable; the
 // caller then copies directly. src may be reused when it returns.
-func (s *stager) upload(b *Backend, dst cu.DevicePtr, src unsafe.Pointer, size int64) (handled bool, _ error) {
+func (s *stager) upload(b *Backend, dst devicePtr, src unsafe.Pointer, size int64) (handled bool, _ error) {
 	s.life.RLock()
 	defer s.life.RUnlock()
 	if s.closed {
@@ -177,7 +169,7 @@ func (s *stager) upload(b *Backend, dst cu.DevicePtr, src unsafe.Pointer, size i
 // copy stream and CUDA events.
 type stageDevice struct {
 	b          *Backend
-	copyStream cu.Stream
+	copyStream stream
 }
 
 // newEvents creates the events of one region. Neither records timing
@@ -186,17 +178,12 @@ type stageDevice struct {
 // behind copies that may take milliseconds.
 func (d stageDevice) newEvents() (stageEvents, error) {
 	var ev stageEvents
-	err := d.b.do(func() error {
-		var e error
-		if ev.before, e = cu.MakeEvent(cu.DisableTiming); e != nil {
-			return e
+	var err error
+	if ev.before, err = d.b.drv.newEvent(false); err == nil {
+		if ev.copied, err = d.b.drv.newEvent(true); err != nil {
+			_ = d.b.drv.destroyEvent(ev.before)
 		}
-		if ev.copied, e = cu.MakeEvent(cu.DisableTiming | cu.BlockingSyncEvent); e != nil {
-			_ = cu.DestroyEvent(&ev.before)
-			return e
-		}
-		return nil
-	})
+	}
 	if err != nil {
 		return stageEvents{}, fmt.Errorf("creating the staging ring's events (cuEventCreate): %w", err)
 	}
@@ -204,20 +191,20 @@ func (d stageDevice) newEvents() (stageEvents, error) {
 }
 
 func (d stageDevice) queueCopy(ev stageEvents, dst uintptr, src []byte, first, last bool) error {
-	return stageCopy(d.b.ctx, d.b.stream, d.copyStream, ev.before, ev.copied, cu.DevicePtr(dst), unsafe.Pointer(&src[0]), int64(len(src)), first, last)
+	return d.b.drv.stageCopy(d.b.stream, d.copyStream, ev.before, ev.copied, devicePtr(dst), unsafe.Pointer(&src[0]), int64(len(src)), first, last)
 }
 
-func (d stageDevice) done(ev stageEvents) (bool, error) { return eventDone(d.b.ctx, ev.copied) }
+func (d stageDevice) done(ev stageEvents) (bool, error) { return d.b.drv.eventDone(ev.copied) }
 
 func (d stageDevice) wait(ev stageEvents) error {
-	if err := eventSync(d.b.ctx, ev.copied); err != nil {
+	if err := d.b.drv.syncEvent(ev.copied); err != nil {
 		return fmt.Errorf("cuEventSynchronize: %w", err)
 	}
 	return nil
 }
 
 func (d stageDevice) drain() error {
-	if err := d.b.do(func() error { return d.copyStream.Synchronize() }); err != nil {
+	if err := d.b.drv.syncStream(d.copyStream); err != nil {
 		return fmt.Errorf("cuStreamSynchronize on the copy stream: %w", err)
 	}
 	return nil
@@ -251,31 +238,37 @@ func (s *stager) close(b *Backend) error {
 		return nil
 	}
 	var errs []error
-	err := b.do(func() error {
-		// The pinned memory must not be freed under a DMA still reading it.
-		if e := s.stream.Synchronize(); e != nil {
-			errs = append(errs, fmt.Errorf("cuStreamSynchronize on the copy stream: %w", e))
-		}
-		for i := range s.q.events {
-			ev := &s.q.events[i]
-			if e := errors.Join(cu.DestroyEvent(&ev.before), cu.DestroyEvent(&ev.copied)); e != nil {
-				errs = append(errs, fmt.Errorf("cuEventDestroy: %w", e))
-			}
-		}
-		if e := s.stream.Destroy(); e != nil {
-			errs = append(errs, fmt.Errorf("destroying the copy stream: %w", e))
-		}
-		return nil
-	})
-	if err != nil {
-		errs = append(errs, err)
+	// The pinned memory must not be freed under a DMA still reading it.
+	if e := b.drv.syncStream(s.stream); e != nil {
+		errs = append(errs, fmt.Errorf("cuStreamSynchronize on the copy stream: %w", e))
 	}
-	if e := hostFree(b.ctx, s.host); e != nil {
+	for i := range s.q.events {
+		ev := &s.q.events[i]
+		if e := errors.Join(b.drv.destroyEvent(ev.before), b.drv.destroyEvent(ev.copied)); e != nil {
+			errs = append(errs, fmt.Errorf("cuEventDestroy: %w", e))
+		}
+		*ev = stageEvents{}
+	}
+	if e := b.drv.destroyStream(s.stream); e != nil {
+		errs = append(errs, fmt.Errorf("destroying the copy stream: %w", e))
+	}
+	if e := b.drv.hostFree(s.host); e != nil {
 		errs = append(errs, fmt.Errorf("freeing the pinned staging memory (cuMemFreeHost): %w", e))
 	}
-	s.q, s.host = nil, nil
+	s.q, s.host, s.stream = nil, nil, stream{}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("closing the staging ring: %w", err)
 	}
 	return nil
+}
+
+// stageSizes returns the staging ring's capacity and piece size: the
+// constants on a GPU, and a sixteenth of them on the PTX virtual machine,
+// so that the tests reach the ring's full and multi-piece paths with
+// uploads the machine copies and adds in milliseconds.
+func (b *Backend) stageSizes() (capacity, chunk int64) {
+	if b.emulated {
+		return stageCapacity / 16, stageChunk / 16
+	}
+	return stageCapacity, stageChunk
 }

@@ -44,9 +44,10 @@ const (
 // The ring relies on these relations; the array sizes fail to compile
 // when a change breaks one.
 var (
-	_ [-(stageCapacity % stageAlign)]struct{} // capacity is a whole number of aligned pieces
-	_ [-(stageChunk % stageAlign)]struct{}    // ... and so is every full chunk
-	_ [stageCapacity/stageChunk - 2]struct{}  // two chunks or more in flight, or nothing overlaps
+	_ [-(stageCapacity % stageAlign)]struct{}  // capacity is a whole number of aligned pieces
+	_ [-(stageChunk % stageAlign)]struct{}     // ... and so is every full chunk
+	_ [stageCapacity/stageChunk - 2]struct{}   // two chunks or more in flight, or nothing overlaps
+	_ [stageChunk/16 - stageDirectMax]struct{} // the emulator's pieces (pinned.go) still exceed direct uploads
 )
 
 // stagedUpload reports whether an upload of size bytes goes through the

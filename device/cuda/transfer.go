@@ -1,13 +1,9 @@
-//go:build cuda
-
 package cuda
 
 import (
 	"fmt"
 	"runtime"
 	"unsafe"
-
-	"gorgonia.org/cu"
 
 	"github.com/nabla-go/nabla/device"
 )
@@ -84,7 +80,7 @@ func (b *Backend) Upload(dst device.Buffer, src any) error {
 		return nil
 	}
 	if stagedUpload(size) && !b.stage.forceDirect.Load() {
-		handled, err := b.stage.upload(b, cu.DevicePtr(x.ptr()), p, size)
+		handled, err := b.stage.upload(b, devicePtr(x.ptr()), p, size)
 		// x stays alive until the compute stream waits for the copy:
 		// only then may its block return to the allocator's cache (see
 		// pinned.go for why a reused block is never written late).
@@ -106,7 +102,7 @@ func (b *Backend) Upload(dst device.Buffer, src any) error {
 // wait for the stream's queued work first.
 func (b *Backend) uploadDirect(x *buffer, p unsafe.Pointer, size int64, src any) error {
 	b.stage.direct.Add(1)
-	err := b.do(func() error { return cu.MemcpyHtoDAsync(cu.DevicePtr(x.ptr()), p, size, b.stream) })
+	err := b.drv.memcpyHtoD(devicePtr(x.ptr()), p, size, b.stream)
 	runtime.KeepAlive(src)
 	runtime.KeepAlive(x)
 	if err != nil {
@@ -132,17 +128,16 @@ func (b *Backend) Download(dst any, src device.Buffer) error {
 	if err != nil {
 		return b.errf("download: %w", err)
 	}
-	err = b.do(func() error {
-		if size > 0 {
-			if e := cu.MemcpyDtoHAsync(p, cu.DevicePtr(x.ptr()), size, b.stream); e != nil {
-				return fmt.Errorf("cuMemcpyDtoHAsync: %w", e)
-			}
+	if size > 0 {
+		if e := b.drv.memcpyDtoH(p, devicePtr(x.ptr()), size, b.stream); e != nil {
+			err = fmt.Errorf("cuMemcpyDtoHAsync: %w", e)
 		}
-		if e := b.stream.Synchronize(); e != nil {
-			return fmt.Errorf("cuStreamSynchronize (a queued kernel or copy failed): %w", e)
+	}
+	if err == nil {
+		if e := b.drv.syncStream(b.stream); e != nil {
+			err = fmt.Errorf("cuStreamSynchronize (a queued kernel or copy failed): %w", e)
 		}
-		return nil
-	})
+	}
 	runtime.KeepAlive(dst)
 	runtime.KeepAlive(x)
 	if err != nil {

@@ -7,27 +7,20 @@ package cuda
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"unsafe"
 
 	"github.com/nabla-go/nabla/internal/ptxvm"
 )
 
-// vmDriver is one virtual GPU, created on first use.
-type vmDriver struct {
-	once sync.Once
-	dev  *ptxvm.Device
-}
+// vmDriver serves ptxvm.Shared() as cuda:0.
+type vmDriver struct{}
 
 var theVM vmDriver
 
 // newEmulatorDriver returns the driver over the PTX virtual machine.
 func newEmulatorDriver() (driver, error) { return &theVM, nil }
 
-func (v *vmDriver) device() *ptxvm.Device {
-	v.once.Do(func() { v.dev = ptxvm.New(ptxvm.Config{}) })
-	return v.dev
-}
+func (v *vmDriver) device() *ptxvm.Device { return ptxvm.Shared() }
 
 func (v *vmDriver) count() (int, error) { return 1, nil }
 
@@ -40,9 +33,6 @@ func (v *vmDriver) open(index int) (gpuDriver, deviceProps, error) {
 	return vmGPU{d}, deviceProps{Name: cfg.Name, Major: cfg.Major, Minor: cfg.Minor, SMs: cfg.SMs, TotalMem: cfg.TotalMem, Emulated: true}, nil
 }
 
-// emulatedDevice returns the virtual GPU of the emulator driver, for
-// tests that look at what it ran.
-func emulatedDevice() *ptxvm.Device { return theVM.device() }
 
 // vmGPU implements gpuDriver over a ptxvm.Device. Handles hold pointers
 // to the machine's objects.

@@ -60,6 +60,9 @@ type Stats struct {
 	WarpInstructions uint64 // instructions issued per warp
 	ThreadInstrs     uint64 // ... times the lanes that executed them
 	Blocks           uint64
+	CopiesHtoD       uint64 // host-to-device copies queued
+	CopiesDtoH       uint64 // device-to-host copies queued
+	Allocs           uint64 // Alloc calls that succeeded
 }
 
 // New creates a virtual GPU.
@@ -97,6 +100,12 @@ func (d *Device) Stats() Stats {
 	return s
 }
 
+func (d *Device) count(f func(*Stats)) {
+	d.statsMu.Lock()
+	f(&d.stats)
+	d.statsMu.Unlock()
+}
+
 // Launched returns how many times each kernel was launched.
 func (d *Device) Launched() map[string]int {
 	d.statsMu.Lock()
@@ -117,6 +126,7 @@ func (d *Device) Alloc(size int64) (uint64, error) {
 	if err != nil {
 		return 0, newError(CodeOutOfMemory, "out of memory: %d bytes requested, %d of %d in use", size, d.mem.used, d.mem.limit)
 	}
+	d.count(func(s *Stats) { s.Allocs++ })
 	return a.addr, nil
 }
 
@@ -424,4 +434,17 @@ func (d *Device) runLaunch(l *launch) error {
 		return faultError(f)
 	}
 	return nil
+}
+
+var (
+	sharedOnce sync.Once
+	sharedDev  *Device
+)
+
+// Shared returns the process's default virtual GPU, created on first use
+// with the default Config: the one device/cuda's emulator driver serves
+// as cuda:0, so that tests can look at what it ran (Launched, Stats).
+func Shared() *Device {
+	sharedOnce.Do(func() { sharedDev = New(Config{}) })
+	return sharedDev
 }

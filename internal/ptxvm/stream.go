@@ -350,6 +350,7 @@ func (d *Device) CopyHtoD(dst uint64, src unsafe.Pointer, size int64, s *Stream)
 	if size == 0 {
 		return nil
 	}
+	d.count(func(s *Stats) { s.CopiesHtoD++ })
 	o := op{kind: opCopyHtoD, dst: dst, size: size}
 	if d.pinnedRange(src, size) {
 		o.host = src
@@ -368,6 +369,7 @@ func (d *Device) CopyDtoH(dst unsafe.Pointer, src uint64, size int64, s *Stream)
 	if size == 0 {
 		return nil
 	}
+	d.count(func(s *Stats) { s.CopiesDtoH++ })
 	return s.enqueue(op{kind: opCopyDtoH, host: dst, src: src, size: size})
 }
 

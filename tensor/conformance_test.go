@@ -106,6 +106,7 @@ func TestConformance(t *testing.T) {
 			t.Run("Errors", c.errorsAsync)
 		})
 	}
+	confWriteLaunches(t)
 }
 
 // conf holds the device under test and the input generator.
@@ -351,6 +352,8 @@ func (c *conf) elementwise(t *testing.T) {
 		{"Clamp", kAny, confElem, func(x *tensor.Tensor) *tensor.Tensor { return x.Clamp(-1, 2) }, true},
 		{"ClampMin", kAny, confElem, func(x *tensor.Tensor) *tensor.Tensor { return x.ClampMin(0.5) }, false},
 		{"Affine", kAny, confElem, func(x *tensor.Tensor) *tensor.Tensor { return x.Affine(1.7, -0.3) }, false},
+		{"AffineInt", kAny, confElem, func(x *tensor.Tensor) *tensor.Tensor { return x.Affine(3, 2) }, true},
+		{"ThresholdInt", kAny, confElem, func(x *tensor.Tensor) *tensor.Tensor { return x.Threshold(1, 7) }, true},
 		{"AddScalar", kAny, confElem, func(x *tensor.Tensor) *tensor.Tensor { return x.Add(3) }, true},
 		{"SubScalar", kAny, confElem, func(x *tensor.Tensor) *tensor.Tensor { return x.Sub(2) }, true},
 		{"MulScalar", kAny, confElem, func(x *tensor.Tensor) *tensor.Tensor { return x.Mul(3) }, true},

@@ -33,7 +33,6 @@ func (v *vmDriver) open(index int) (gpuDriver, deviceProps, error) {
 	return vmGPU{d}, deviceProps{Name: cfg.Name, Major: cfg.Major, Minor: cfg.Minor, SMs: cfg.SMs, TotalMem: cfg.TotalMem, Emulated: true}, nil
 }
 
-
 // vmGPU implements gpuDriver over a ptxvm.Device. Handles hold pointers
 // to the machine's objects.
 type vmGPU struct{ d *ptxvm.Device }

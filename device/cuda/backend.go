@@ -165,6 +165,17 @@ func open(drv driver, index int) (*Backend, error) {
 	if b, ok := opened[index]; ok && !b.closed.Load() {
 		return b, nil
 	}
+	b, err := newBackend(drv, index)
+	if err != nil {
+		return nil, err
+	}
+	opened[index] = b
+	return b, nil
+}
+
+// newBackend opens device index of drv as a new backend, outside the
+// process's table of open devices.
+func newBackend(drv driver, index int) (*Backend, error) {
 	n, err := drv.count()
 	if err != nil {
 		return nil, fmt.Errorf("cuda: counting devices: %w", err)
@@ -192,7 +203,6 @@ func open(drv driver, index int) (*Backend, error) {
 		return nil, fmt.Errorf("cuda: device %d: %w", index, err)
 	}
 	b.alloc = newAllocator(b)
-	opened[index] = b
 	return b, nil
 }
 
@@ -397,7 +407,9 @@ func (b *Backend) Close() error {
 	if err := b.drv.release(); err != nil {
 		errs = append(errs, fmt.Errorf("releasing the primary context: %w", err))
 	}
-	delete(opened, b.index)
+	if opened[b.index] == b {
+		delete(opened, b.index)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return b.errf("close: %w", err)
 	}

@@ -12,15 +12,21 @@ import (
 	"github.com/nabla-go/nabla/internal/ptxvm"
 )
 
-// vmDriver serves ptxvm.Shared() as cuda:0.
-type vmDriver struct{}
+// vmDriver serves a virtual GPU as cuda:0: dev, or ptxvm.Shared() when
+// dev is nil.
+type vmDriver struct{ dev *ptxvm.Device }
 
 var theVM vmDriver
 
 // newEmulatorDriver returns the driver over the PTX virtual machine.
 func newEmulatorDriver() (driver, error) { return &theVM, nil }
 
-func (v *vmDriver) device() *ptxvm.Device { return ptxvm.Shared() }
+func (v *vmDriver) device() *ptxvm.Device {
+	if v.dev != nil {
+		return v.dev
+	}
+	return ptxvm.Shared()
+}
 
 func (v *vmDriver) count() (int, error) { return 1, nil }
 

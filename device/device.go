@@ -43,7 +43,7 @@ func (d Device) String() string {
 
 // ErrNoCUDA is returned when a CUDA device is requested from a binary built
 // without the cuda build tag, or when no GPU is present.
-var ErrNoCUDA = errors.New("device: CUDA is not available in this binary; rebuild with `go build -tags cuda` on a machine with the NVIDIA driver and a GPU")
+var ErrNoCUDA = errors.New("device: CUDA is not available in this binary; rebuild with `go build -tags cuda` on a machine with the NVIDIA driver and a GPU, or set NABLA_CUDA=emulate to run the CUDA code path in the PTX virtual machine")
 
 // Parse reads a device name: "cpu", "cuda" (the same as "cuda:0"),
 // "cuda:N" or "auto" (Best). Asking for a CUDA device that this binary

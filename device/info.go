@@ -21,6 +21,9 @@ type Info struct {
 	Cores int
 	// Features lists CPU SIMD extensions the kernels can use.
 	Features []string
+	// Emulated is set for a CUDA device that is the PTX virtual machine
+	// (NABLA_CUDA=emulate): the CUDA code path, run on the CPU.
+	Emulated bool
 }
 
 // Describer is implemented by backends that can describe their device.
@@ -83,6 +86,9 @@ func (i Info) String() string {
 	}
 	if len(i.Features) > 0 {
 		fmt.Fprintf(&sb, ", SIMD: %s", strings.Join(i.Features, " "))
+	}
+	if i.Emulated {
+		sb.WriteString(" [EMULATED: no GPU; the CUDA kernels run in the PTX virtual machine on the CPU, far slower than a GPU]")
 	}
 	return sb.String()
 }

@@ -108,7 +108,7 @@ func TestDeviceErrorsWithoutCUDA(t *testing.T) {
 	_, err := device.Parse("cuda")
 	require.Error(t, err)
 	require.ErrorIs(t, err, device.ErrNoCUDA)
-	require.Equal(t, "device: CUDA is not available in this binary; rebuild with `go build -tags cuda` on a machine with the NVIDIA driver and a GPU", err.Error())
+	require.Equal(t, "device: CUDA is not available in this binary; rebuild with `go build -tags cuda` on a machine with the NVIDIA driver and a GPU, or set NABLA_CUDA=emulate to run the CUDA code path in the PTX virtual machine", err.Error())
 	_, err = device.Parse("cuda:1")
 	require.ErrorIs(t, err, device.ErrNoCUDA)
 	_, err = device.Parse("tpu")

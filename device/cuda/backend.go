@@ -237,6 +237,21 @@ func (b *Backend) String() string {
 	return fmt.Sprintf("%v (%s, sm_%d%d, PTX compute_%d%s)", b.Device(), b.name, b.major, b.minor, b.arch, emu)
 }
 
+// Describe reports the GPU's name, compute capability, memory and
+// multiprocessors, and whether it is the PTX virtual machine.
+func (b *Backend) Describe() (device.Info, error) {
+	return device.Info{
+		Device:            b.Device(),
+		Name:              b.name,
+		MemoryBytes:       uint64(b.totalMem),
+		ComputeCapability: fmt.Sprintf("%d.%d", b.major, b.minor),
+		Cores:             b.sms,
+		Emulated:          b.emulated,
+	}, nil
+}
+
+var _ device.Describer = (*Backend)(nil)
+
 // errf formats an error of this device.
 func (b *Backend) errf(format string, args ...any) error {
 	return fmt.Errorf("device: %v: "+format, append([]any{b.Device()}, args...)...)

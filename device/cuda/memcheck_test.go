@@ -31,6 +31,7 @@ func TestMemcheckThroughBackend(t *testing.T) {
 	require.NoError(t, b.launch1(modUnary, unaryKernel(device.Neg, device.Float32), n, a), "the launch itself is valid")
 	err = b.Synchronize()
 	require.Error(t, err)
+	t.Log(err)
 	require.Contains(t, err.Error(), "memcheck: kernel neg_f32")
 	require.Contains(t, err.Error(), "invalid global read")
 	require.Contains(t, err.Error(), "PTX line")

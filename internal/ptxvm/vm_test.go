@@ -140,6 +140,7 @@ func TestRacecheckMissingBarrier(t *testing.T) {
 	fl := faultOf(t, err)
 	require.Equal(t, FaultRace, fl.Kind)
 	require.True(t, fl.OtherKnown)
+	t.Log(err)
 	require.Contains(t, err.Error(), "shared memory race")
 	require.Contains(t, err.Error(), "since the last barrier")
 

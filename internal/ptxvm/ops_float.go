@@ -29,22 +29,9 @@ func fmin32(a, b float32) float32 {
 	return b
 }
 
-func fmax32(a, b float32) float32 {
-	switch {
-	case a != a:
-		return b
-	case b != b:
-		return a
-	case a == b:
-		if math.Signbit(float64(a)) {
-			return b
-		}
-		return a
-	case a > b:
-		return a
-	}
-	return b
-}
+// fmax32 is fmin32 mirrored: NaN operands and signed zeros come out
+// right by symmetry.
+func fmax32(a, b float32) float32 { return -fmin32(-a, -b) }
 
 func fmin64(a, b float64) float64 {
 	switch {

@@ -83,6 +83,7 @@ type worker struct {
 	local  []byte
 	race   raceShadow
 	blocks uint64
+	nthr   int
 }
 
 // run executes the launch and returns its fault, if any.
@@ -124,6 +125,7 @@ func (w *worker) report() {
 	for _, wp := range w.warps {
 		st.WarpInstructions += wp.steps
 		st.ThreadInstrs += wp.laneSteps
+		wp.steps, wp.laneSteps = 0, 0
 	}
 	st.Blocks = w.blocks
 	d := w.warps[0].l.dev
@@ -132,13 +134,28 @@ func (w *worker) report() {
 	d.stats.ThreadInstrs += st.ThreadInstrs
 	d.stats.Blocks += st.Blocks
 	d.statsMu.Unlock()
+	w.warps[0].l.prog.workers.Put(w)
 }
 
 func (l *launch) newWorker() *worker {
 	p := l.prog
 	nthr := int(l.block[0] * l.block[1] * l.block[2])
+	// A worker of an earlier launch of the kernel keeps its register
+	// files, constants filled in: setting them up costs more than a small
+	// launch runs.
+	if v := p.workers.Get(); v != nil {
+		w := v.(*worker)
+		if w.nthr == nthr && len(w.shared) == l.shared {
+			for _, wp := range w.warps {
+				wp.l = l
+			}
+			w.blocks = 0
+			return w
+		}
+	}
 	nwarps := (nthr + 31) / 32
 	w := &worker{
+		nthr:   nthr,
 		shared: make([]byte, l.shared),
 		local:  make([]byte, p.localSize*nthr),
 	}

@@ -159,6 +159,18 @@ func mul32(a, b float32, mode uint8) float32 {
 }
 
 func fma32(a, b, c float32, mode uint8) float32 {
+	if mode == rnd {
+		// Rounding the float64 FMA to float32 rounds twice, which differs
+		// from rounding once only when the float64 result sits exactly
+		// halfway between two float32 values (low 29 bits 1<<28) or is
+		// subnormal as a float32; those take the exact path below.
+		r := math.FMA(float64(a), float64(b), float64(c))
+		if f64bits(r)&(1<<29-1) != 1<<28 {
+			if m := math.Abs(r); m >= 0x1p-126 || m == 0 || m != m {
+				return float32(r)
+			}
+		}
+	}
 	p := float64(a) * float64(b) // exact
 	s, e := twoSum(p, float64(c))
 	if math.IsInf(p, 0) || p != p {

@@ -1,5 +1,7 @@
 package ptxvm
 
+import "sync"
+
 // The executable form of a kernel. Every operand of an instruction is a
 // register slot: PTX registers, special registers (%tid.x, ...) and
 // immediates alike (an immediate is a slot filled with its value in every
@@ -162,4 +164,6 @@ type program struct {
 
 	// carry is the slot of the carry flag of add.cc and friends.
 	carry int32
+
+	workers sync.Pool // *worker, for the next launch
 }

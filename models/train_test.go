@@ -1,13 +1,17 @@
 package models
 
 import (
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/nabla-go/nabla/data"
 	"github.com/nabla-go/nabla/device"
-	"github.com/nabla-go/nabla/internal/fakegpu"
+	"github.com/nabla-go/nabla/internal/ptxvm"
 	"github.com/nabla-go/nabla/nn"
 	"github.com/nabla-go/nabla/optim"
 	"github.com/nabla-go/nabla/tensor"
@@ -91,19 +95,49 @@ func TestTrainEpochLoss(t *testing.T) {
 	}
 }
 
-// TestTrainEpochReadsTheDeviceOnce trains on the fake GPU of
-// internal/fakegpu, which counts the copies to the host: an epoch reads
-// the device once (its mean loss) unless the callback asks for the
-// step's loss, which costs one read per call.
+// vmChildEnv marks the child process in which
+// TestTrainEpochReadsTheDeviceOnce runs on the PTX virtual machine.
+const vmChildEnv = "NABLA_MODELS_VM_CHILD"
+
+// TestTrainEpochReadsTheDeviceOnce trains on the PTX virtual machine,
+// which counts the copies to the host: an epoch reads the device once
+// (its mean loss) unless the callback asks for the step's loss, which
+// costs one read per call. Without a CUDA device it runs itself in a
+// child process with NABLA_CUDA=emulate, so that cuda:0 exists only
+// there and no other test of the package meets it.
 func TestTrainEpochReadsTheDeviceOnce(t *testing.T) {
-	if !fakegpu.Register() {
-		t.Skip("a real GPU is present: the fake device that counts host reads is not installed")
+	dev := device.CUDA(0)
+	if !slices.Contains(device.List(), dev) {
+		if os.Getenv(vmChildEnv) == "1" {
+			t.Skip("NABLA_CUDA=emulate gave no cuda:0: built with the cuda tag on a machine without a GPU")
+		}
+		if testing.Short() {
+			t.Skip("runs a child process on the PTX virtual machine")
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestTrainEpochReadsTheDeviceOnce$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), "NABLA_CUDA=emulate", vmChildEnv+"=1")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "child process:\n%s", out)
+		if strings.Contains(string(out), "--- SKIP: TestTrainEpochReadsTheDeviceOnce") {
+			t.Skipf("skipped in the child process:\n%s", out)
+		}
+		require.Contains(t, string(out), "--- PASS: TestTrainEpochReadsTheDeviceOnce", "child process:\n%s", out)
+		return
 	}
+	b, err := device.Get(dev)
+	require.NoError(t, err)
+	if e, ok := b.(interface{ Emulated() bool }); !ok || !e.Emulated() {
+		t.Skip("cuda:0 is a GPU: the host reads are counted by the PTX virtual machine")
+	}
+	vm := ptxvm.Shared()
 	ds := syntheticImages(t, 40)
+	// The loss is the CPU's up to float32 rounding: the device sums in
+	// another order.
+	want, _ := trainOnce(t, device.CPU(), MLP, ds, 8, 0, false, false)
 	cases := []struct {
 		name                   string
 		withCallback, readLoss bool
-		wantDownloads          int64
+		wantDownloads          uint64
 	}{
 		{"no callback", false, false, 1},
 		{"callback without the loss", true, false, 1},
@@ -111,12 +145,12 @@ func TestTrainEpochReadsTheDeviceOnce(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := fakegpu.Count().Downloads
-			mean, _ := trainOnce(t, device.CUDA(0), MLP, ds, 8, 0, tc.withCallback, tc.readLoss)
-			require.Equal(t, tc.wantDownloads, fakegpu.Count().Downloads-before)
-			// The fake runs the CPU's code, so the loss is the CPU's.
-			want, _ := trainOnce(t, device.CPU(), MLP, ds, 8, 0, false, false)
-			require.Equal(t, want, mean)
+			require.NoError(t, b.Synchronize())
+			before := vm.Stats().CopiesDtoH
+			mean, _ := trainOnce(t, dev, MLP, ds, 8, 0, tc.withCallback, tc.readLoss)
+			require.NoError(t, b.Synchronize())
+			require.Equal(t, tc.wantDownloads, vm.Stats().CopiesDtoH-before)
+			require.InEpsilon(t, want, mean, 1e-5)
 		})
 	}
 }

@@ -6,9 +6,13 @@
 // on a GPU unchanged.
 //
 // The package has no code of its own, only tests. Built with -tags cuda on
-// a machine with an NVIDIA GPU it checks the CUDA backend; elsewhere it
-// checks a fake "cuda:0" (package internal/fakegpu) whose results are the
-// CPU's exactly, which checks the suite itself, the device rules (nothing
-// may mix devices) and that a training step never reads the device from
-// the host.
+// a machine with an NVIDIA GPU it checks the CUDA backend on the GPU;
+// elsewhere it makes cuda:0 the PTX virtual machine (cuda.UseEmulator),
+// which runs the same backend code and the same embedded PTX kernels in
+// pure Go, with memcheck and racecheck, so that the suite checks the
+// kernels' results, the device rules (nothing may mix devices), the
+// caching allocator and that a training step never copies to or from the
+// host (the machine counts the copies) on every machine. The longest runs
+// are shortened there (see TestXOR and
+// TestSteadyStateAllocatesNoDeviceMemory).
 package conformance

@@ -9,17 +9,35 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nabla-go/nabla/device"
-	"github.com/nabla-go/nabla/internal/fakegpu"
+	"github.com/nabla-go/nabla/device/cuda"
 	"github.com/nabla-go/nabla/tensor"
 )
 
-// fake is true when the device under test is internal/fakegpu: results
-// must then equal the CPU's bit for bit.
-var fake bool
+// noDevice says why no device besides the CPU is under test; empty when
+// one is.
+var noDevice string
 
+// TestMain checks the real CUDA device when the process has one (built
+// with -tags cuda on a machine with an NVIDIA GPU) and otherwise makes
+// cuda:0 the PTX virtual machine, which runs the backend's real kernels
+// in pure Go.
 func TestMain(m *testing.M) {
-	fake = fakegpu.Register()
+	if len(devices()) == 0 {
+		if err := cuda.UseEmulator(); err != nil {
+			// Built with the cuda tag on a machine without a GPU.
+			noDevice = err.Error()
+		}
+	}
 	os.Exit(m.Run())
+}
+
+// emulated reports whether dev is the PTX virtual machine.
+func emulated(t *testing.T, dev device.Device) bool {
+	t.Helper()
+	b, err := device.Get(dev)
+	require.NoError(t, err)
+	e, ok := b.(interface{ Emulated() bool })
+	return ok && e.Emulated()
 }
 
 // devices returns every device but the CPU.
@@ -36,19 +54,18 @@ func devices() []device.Device {
 // forEachDevice runs f as a subtest per device under test.
 func forEachDevice(t *testing.T, f func(t *testing.T, dev device.Device)) {
 	devs := devices()
-	require.NotEmpty(t, devs, "no device besides the CPU (the fake should have been registered)")
+	if len(devs) == 0 {
+		require.NotEmpty(t, noDevice, "no device besides the CPU, yet the PTX virtual machine started")
+		t.Skipf("no device besides the CPU: %s", noDevice)
+	}
 	for _, dev := range devs {
 		t.Run(dev.String(), func(t *testing.T) { f(t, dev) })
 	}
 }
 
-// tolerance is the relative bound of a comparison with the CPU for dt:
-// zero on the fake device, which runs the CPU's code.
+// tolerance is the relative bound of a comparison with the CPU for dt.
 func tolerance(dt tensor.DType, f32 float64) float64 {
-	switch {
-	case fake:
-		return 0
-	case dt == tensor.Float64:
+	if dt == tensor.Float64 {
 		return 1e-10
 	}
 	return f32

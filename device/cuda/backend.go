@@ -42,6 +42,10 @@ var (
 func register(d driver, emu bool) {
 	regMu.Lock()
 	defer regMu.Unlock()
+	registerLocked(d, emu)
+}
+
+func registerLocked(d driver, emu bool) {
 	active, emulated = d, emu
 	device.RegisterCUDA(provider{drv: d})
 }
@@ -50,8 +54,7 @@ func register(d driver, emu bool) {
 // tests and for trying the CUDA code path without a GPU: the backend runs
 // the same embedded PTX kernels, in pure Go. NABLA_CUDA=emulate does the
 // same at start-up. Calling it again is harmless. It fails in a program
-// built with the cuda tag, where cuda:N is the GPU, and when the virtual
-// machine cannot start.
+// built with the cuda tag, where cuda:N is the GPU.
 func UseEmulator() error {
 	regMu.Lock()
 	defer regMu.Unlock()
@@ -61,12 +64,7 @@ func UseEmulator() error {
 	if active != nil {
 		return errors.New("cuda: UseEmulator: this program is built with the cuda tag and cuda:N is the GPU; the PTX virtual machine cannot replace it in the same process (build without the tag to emulate)")
 	}
-	d, err := newEmulatorDriver()
-	if err != nil {
-		return fmt.Errorf("cuda: UseEmulator: %w", err)
-	}
-	active, emulated = d, true
-	device.RegisterCUDA(provider{drv: d})
+	registerLocked(&theVM, true)
 	return nil
 }
 

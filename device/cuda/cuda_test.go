@@ -23,8 +23,7 @@ import (
 )
 
 // testBackend returns cuda:0: with the cuda tag the GPU (skipping when
-// there is none), without it the PTX virtual machine (newEmulatorDriver,
-// through UseEmulator; skipping when it cannot start).
+// there is none), without it the PTX virtual machine (UseEmulator).
 func testBackend(tb testing.TB) *Backend {
 	tb.Helper()
 	if hardware != nil {

@@ -18,9 +18,6 @@ type vmDriver struct{ dev *ptxvm.Device }
 
 var theVM vmDriver
 
-// newEmulatorDriver returns the driver over the PTX virtual machine.
-func newEmulatorDriver() (driver, error) { return &theVM, nil }
-
 func (v *vmDriver) device() *ptxvm.Device {
 	if v.dev != nil {
 		return v.dev

@@ -24,7 +24,6 @@ type compiler struct {
 	fn       *funcInfo
 	decl     *funcDecl
 	regs     []map[string]int32 // scopes, innermost last
-	regTy    map[int32]string
 	syms     []map[string]symbol
 	consts   map[uint64]int32
 	specials map[int]int32
@@ -81,7 +80,6 @@ func compileKernel(m *Module, name string) (*program, error) {
 		funcs:     map[string]*funcInfo{},
 		frames:    map[string]*calleeFrame{},
 		sharedOff: map[string]int64{},
-		regTy:     map[int32]string{},
 	}
 	c.p.carry = c.newSlot()
 	// Entry parameters: the launch's parameter buffer.
@@ -268,13 +266,11 @@ func (c *compiler) declareRegs(st stmt) error {
 			for k := 0; k < cnt; k++ {
 				s := c.newSlot()
 				scope[base+strconv.Itoa(k)] = s
-				c.regTy[s] = st.regType
 			}
 			continue
 		}
 		s := c.newSlot()
 		scope[n] = s
-		c.regTy[s] = st.regType
 	}
 	return nil
 }
@@ -569,6 +565,6 @@ func (c *compiler) simple(st stmt, in *inst, typ string, nsrc int) error {
 	if err != nil {
 		return err
 	}
-	in.d[0], in.nd = d, 1
+	in.d[0] = d
 	return c.sources(st, in, 1, typ)
 }

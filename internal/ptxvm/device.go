@@ -327,15 +327,6 @@ func (f *Function) SetMaxDynamicShared(bytes int) error {
 	return nil
 }
 
-// ParamLayout returns the offset and size of each kernel parameter.
-func (f *Function) ParamLayout() (offsets, sizes []int) {
-	for _, p := range f.prog.params {
-		offsets = append(offsets, p.offset)
-		sizes = append(sizes, p.size)
-	}
-	return offsets, sizes
-}
-
 // checkLaunch validates a launch as the driver does on an sm_90 device.
 func (d *Device) checkLaunch(f *Function, grid, block [3]uint32, smem uint32, params []byte, offsets []uint32) error {
 	p := f.prog
@@ -414,12 +405,14 @@ func (d *Device) Launch(f *Function, grid, block [3]uint32, smem uint32, s *Stre
 		return err
 	}
 	p := f.prog
-	l := &launch{dev: d, fn: f, prog: p, grid: grid, block: block, dyn: int(smem),
-		shared: p.sharedStatic + int(smem), params: append([]byte(nil), params[:p.paramSize]...)}
-	l.shared = alignUp(p.sharedStatic, 16) + int(smem)
-	if !p.dynShared {
-		l.shared = p.sharedStatic
+	// The extern shared array starts 16-byte aligned after the static
+	// variables (compileKernel placed its addresses there).
+	shared := p.sharedStatic
+	if p.dynShared {
+		shared = alignUp(p.sharedStatic, 16) + int(smem)
 	}
+	l := &launch{dev: d, prog: p, grid: grid, block: block, dyn: int(smem),
+		shared: shared, params: append([]byte(nil), params[:p.paramSize]...)}
 	return s.enqueue(op{kind: opLaunch, launch: l})
 }
 

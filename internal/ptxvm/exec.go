@@ -24,7 +24,6 @@ import (
 // launch is one kernel launch being run.
 type launch struct {
 	dev     *Device
-	fn      *Function
 	prog    *program
 	grid    [3]uint32
 	block   [3]uint32
@@ -416,7 +415,7 @@ func (wp *warp) run() {
 		wp.steps++
 		wp.laneSteps += uint64(bits.OnesCount32(m))
 		switch in.ctl {
-		case ctlNone:
+		case ctlNone, ctlWarpSync:
 			if m != 0 {
 				in.exec(wp, in, m)
 				if wp.fault != nil {
@@ -454,14 +453,6 @@ func (wp *warp) run() {
 			if !wp.pick() {
 				return
 			}
-		case ctlWarpSync:
-			if m != 0 {
-				in.exec(wp, in, m)
-				if wp.fault != nil {
-					return
-				}
-			}
-			wp.step(pc+1, false)
 		case ctlExit:
 			wp.store()
 			wp.live &^= m

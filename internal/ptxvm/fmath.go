@@ -48,8 +48,7 @@ func ftz32(f float32) float32 {
 	return f
 }
 
-// ftz64 flushes float64 subnormals (PTX's .ftz applies to .f32 only, but
-// float64 values passed through float32 paths use it).
+// sat32 clamps to [0, 1], NaN to 0 (.sat).
 func sat32(f float32) float32 {
 	switch {
 	case f != f:
@@ -189,23 +188,6 @@ func mul64(a, b float64, mode uint8) float64 {
 	p := a * b
 	e := math.FMA(a, b, -p)
 	return adjust64(p, e, mode)
-}
-
-func fma64(a, b, c float64, mode uint8) float64 {
-	r := math.FMA(a, b, c)
-	if mode == rnd || math.IsInf(r, 0) || r != r {
-		return r
-	}
-	// The error of r: compare r with a*b+c exactly using a second FMA
-	// chain is not exact in general; directed float64 FMA is not used by
-	// the kernels, so nearest is returned with a one-ulp nudge only when
-	// the residual sign is certain.
-	p := a * b
-	pe := math.FMA(a, b, -p)
-	s, e := twoSum(p, c)
-	s2, e2 := twoSum(s, pe)
-	_ = s2
-	return adjust64(r, (s-r)+e+e2+(s2-s-pe), mode)
 }
 
 // adjust64 moves s one ulp in mode's direction when the exact value is

@@ -189,7 +189,10 @@ func (c *compiler) buildFloat64(st stmt, in *inst, op string, mode uint8) error 
 			in.exec = lanes2(func(a, b uint64) uint64 { return p(mul64(g(a), g(b), mode)) })
 		}
 	case "fma", "mad":
-		in.exec = lanes3(func(a, b, cc uint64) uint64 { return p(fma64(g(a), g(b), g(cc), mode)) })
+		if mode != rnd {
+			return c.errf(st, "float64 fma with directed rounding is not supported")
+		}
+		in.exec = lanes3(func(a, b, cc uint64) uint64 { return p(math.FMA(g(a), g(b), g(cc))) })
 	case "div":
 		in.exec = lanes2(func(a, b uint64) uint64 { return p(g(a) / g(b)) })
 	case "min":
@@ -327,7 +330,7 @@ func (c *compiler) buildSetp(st stmt, in *inst, mods []string) error {
 	if err != nil {
 		return err
 	}
-	in.d[0], in.nd = d, 1
+	in.d[0] = d
 	if err := c.sources(st, in, 1, typ); err != nil {
 		return err
 	}

@@ -308,7 +308,7 @@ func (c *compiler) buildAtom(st stmt, in *inst, op string, mods []string, sp uin
 		if err != nil {
 			return err
 		}
-		in.d[0], in.nd = d, 1
+		in.d[0] = d
 		ops = ops[1:]
 	} else {
 		in.d[0] = c.newSlot() // red discards the old value

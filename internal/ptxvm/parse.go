@@ -213,7 +213,7 @@ func parseModule(src string) (*moduleText, error) {
 		}
 		// A module-level item ends at ';' or is a function header that
 		// ends at '{'. Read up to whichever comes first at depth 0.
-		start, line := s.pos, s.line
+		line := s.line
 		head, isFunc, err := s.headerOrStatement()
 		if err != nil {
 			return nil, err
@@ -231,7 +231,6 @@ func parseModule(src string) (*moduleText, error) {
 			m.funcs = append(m.funcs, f)
 			continue
 		}
-		_ = start
 		if err := m.directive(head, line); err != nil {
 			return nil, err
 		}

@@ -43,8 +43,7 @@ type inst struct {
 
 	d  [4]int32 // destination slots, times 32 (lane 0's index in warp.r)
 	a  [6]int32 // source slots, times 32
-	nd int8
-	na int8
+	na int8     // sources resolved so far
 
 	// memory operands
 	space uint8

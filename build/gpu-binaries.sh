@@ -12,7 +12,7 @@
 #   build/gpu/run.sh         runs all checks and timings in one go, logs in build/gpu/logs
 #
 # Needs Go and the CUDA headers/libcuda from build/install-cuda-toolkit.sh
-# (no GPU, no nvcc: the PTX is committed). Copy build/gpu to the GPU host
+# (no GPU, no nvcc: the PTX and the machine code are committed). Copy build/gpu to the GPU host
 # and run ./run.sh there.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -27,6 +27,9 @@ step() { # name timeout command...
 	nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || true
 } | tee logs/env.log
 
+# 0. Start-up: every kernel module loaded as the device's machine code and
+#    as PTX through a cold JIT (no driver cache), with each load's time.
+step kernel-load 600 env CUDA_CACHE_DISABLE=1 ./cuda.test -test.v -test.count=1 -test.run '^TestKernelLoadTimes$'
 # 1. The backend's own tests (allocator, contexts from many goroutines,
 #    asynchronous errors, Philox stream).
 step cuda-tests 600 ./cuda.test -test.v -test.count=1 -test.run '^Test'

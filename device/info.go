@@ -24,6 +24,10 @@ type Info struct {
 	// Emulated is set for a CUDA device that is the PTX virtual machine
 	// (NABLA_CUDA=emulate): the CUDA code path, run on the CPU.
 	Emulated bool
+	// Kernels says which code a CUDA device loads for its kernels: machine
+	// code for its architecture ("sm_90 machine code"), or PTX that the
+	// driver JIT-compiles on first use.
+	Kernels string
 }
 
 // Describer is implemented by backends that can describe their device.
@@ -86,6 +90,9 @@ func (i Info) String() string {
 	}
 	if len(i.Features) > 0 {
 		fmt.Fprintf(&sb, ", SIMD: %s", strings.Join(i.Features, " "))
+	}
+	if i.Kernels != "" {
+		fmt.Fprintf(&sb, ", kernels: %s", i.Kernels)
 	}
 	if i.Emulated {
 		sb.WriteString(" [EMULATED: no GPU; the CUDA kernels run in the PTX virtual machine on the CPU, far slower than a GPU]")

@@ -4,8 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/nabla-go/nabla/device"
@@ -101,7 +105,6 @@ type Backend struct {
 	name     string
 	major    int
 	minor    int
-	arch     int // PTX architecture loaded (70, 80, 90)
 	sms      int
 	totalMem int64
 
@@ -111,8 +114,16 @@ type Backend struct {
 	errHost unsafe.Pointer // *errWord in mapped pinned memory
 	errDev  devicePtr
 
+	// machineCode: load cubins where there are some for the device's
+	// architecture (the GPU driver; not the PTX virtual machine, and not
+	// with NABLA_CUDA_PTX=1).
+	machineCode bool
+	// tf32: the matmul code the device loads has the TF32 tensor-core
+	// kernels (built for compute capability 8.0 or newer).
+	tf32  bool
 	modMu sync.Mutex
 	mods  map[string]module
+	loads []ModuleLoad
 	fnMu  sync.RWMutex
 	fns   map[fnKey]function
 
@@ -187,8 +198,10 @@ func newBackend(drv driver, index int) (*Backend, error) {
 	}
 	b := &Backend{index: index, drv: g, emulated: props.Emulated, name: props.Name,
 		major: props.Major, minor: props.Minor, sms: props.SMs, totalMem: props.TotalMem,
-		mods: map[string]module{}, fns: map[fnKey]function{}}
-	if b.arch, err = kernels.Select(b.major, b.minor); err != nil {
+		machineCode: props.MachineCode && os.Getenv("NABLA_CUDA_PTX") != "1",
+		mods:        map[string]module{}, fns: map[fnKey]function{}}
+	var matmulArch int
+	if _, matmulArch, err = kernels.Which(modMatMul, b.major, b.minor, b.machineCode); err != nil {
 		err = fmt.Errorf("(%s): %w", b.name, err)
 	} else if b.stream, err = g.newStream(); err != nil {
 		err = fmt.Errorf("creating the stream: %w", err)
@@ -200,6 +213,7 @@ func newBackend(drv driver, index int) (*Backend, error) {
 		_ = g.release()
 		return nil, fmt.Errorf("cuda: device %d: %w", index, err)
 	}
+	b.tf32 = matmulArch >= 80
 	b.alloc = newAllocator(b)
 	return b, nil
 }
@@ -213,9 +227,55 @@ func (b *Backend) Name() string { return b.name }
 // ComputeCapability returns the GPU's compute capability.
 func (b *Backend) ComputeCapability() (major, minor int) { return b.major, b.minor }
 
-// PTXArch is the virtual architecture of the PTX the backend loads (70,
-// 80 or 90).
-func (b *Backend) PTXArch() int { return b.arch }
+// KernelCode says which code the backend loads for its kernel modules:
+// "sm_90 machine code" on an H100, "sm_80 machine code" on an A100 or an
+// RTX 4090, PTX that the driver JIT-compiles on GPUs without machine code
+// of their own ("compute_70 PTX; matmul: compute_80 PTX" on a B200) and
+// on the PTX virtual machine. Set NABLA_CUDA_PTX=1 to load PTX everywhere
+// (to time or test the driver's JIT path).
+func (b *Backend) KernelCode() string {
+	var codes []string
+	which := map[string][]string{}
+	for _, mod := range kernels.Modules() {
+		form, arch, err := kernels.Which(mod, b.major, b.minor, b.machineCode)
+		if err != nil {
+			return err.Error()
+		}
+		code := kernels.Image{Form: form, Arch: arch}.String()
+		if which[code] == nil {
+			codes = append(codes, code)
+		}
+		which[code] = append(which[code], mod)
+	}
+	// The code most modules load first, then the exceptions by module.
+	sort.SliceStable(codes, func(i, j int) bool { return len(which[codes[i]]) > len(which[codes[j]]) })
+	out := codes[0]
+	for _, code := range codes[1:] {
+		out += "; " + strings.Join(which[code], ", ") + ": " + code
+	}
+	return out
+}
+
+// ModuleLoad records the loading of one kernel module.
+type ModuleLoad struct {
+	// Module is the kernel family, as "matmul".
+	Module string
+	// Code is what was loaded, as "sm_90 machine code" or "compute_70
+	// PTX".
+	Code string
+	// PTX is set when the driver had to JIT-compile the module.
+	PTX bool
+	// Took is the time cuModuleLoadData took, JIT compilation included.
+	Took time.Duration
+}
+
+// LoadedModules returns the kernel modules loaded so far, in the order
+// they were loaded (on first use of one of their kernels).
+func (b *Backend) LoadedModules() []ModuleLoad {
+	b.modMu.Lock()
+	defer b.modMu.Unlock()
+	return slices.Clone(b.loads)
+}
 
 // Multiprocessors is the GPU's number of streaming multiprocessors.
 func (b *Backend) Multiprocessors() int { return b.sms }
@@ -232,7 +292,7 @@ func (b *Backend) String() string {
 	if b.emulated {
 		emu = "; emulated: PTX virtual machine"
 	}
-	return fmt.Sprintf("%v (%s, sm_%d%d, PTX compute_%d%s)", b.Device(), b.name, b.major, b.minor, b.arch, emu)
+	return fmt.Sprintf("%v (%s, sm_%d%d, kernels: %s%s)", b.Device(), b.name, b.major, b.minor, b.KernelCode(), emu)
 }
 
 // Describe reports the GPU's name, compute capability, memory and
@@ -245,6 +305,7 @@ func (b *Backend) Describe() (device.Info, error) {
 		ComputeCapability: fmt.Sprintf("%d.%d", b.major, b.minor),
 		Cores:             b.sms,
 		Emulated:          b.emulated,
+		Kernels:           b.KernelCode(),
 	}, nil
 }
 
@@ -287,22 +348,28 @@ func (b *Backend) function(module, name string) (function, error) {
 	return fn, nil
 }
 
-// module loads a kernel module from the embedded PTX, once per device.
+// module loads a kernel module, once per device: machine code for the
+// device's architecture where there is some, else PTX (kernels.Choose).
+// The driver JIT-compiles PTX here, for seconds on a cold cache, while
+// every other launch waits for modMu.
 func (b *Backend) module(name string) (module, error) {
 	b.modMu.Lock()
 	defer b.modMu.Unlock()
 	if m, ok := b.mods[name]; ok {
 		return m, nil
 	}
-	src, arch, err := kernels.PTX(name, b.major, b.minor)
+	im, err := kernels.Choose(name, b.major, b.minor, b.machineCode)
 	if err != nil {
 		return module{}, b.errf("%w", err)
 	}
-	m, err := b.drv.loadModule(src)
+	start := time.Now()
+	m, err := b.drv.loadModule(im.Data)
 	if err != nil {
-		return module{}, b.errf("loading kernel module %q (PTX compute_%d) with cuModuleLoadData: %w", name, arch, err)
+		return module{}, b.errf("loading kernel module %q (%s) on %s (compute capability %d.%d): %w",
+			name, im, b.name, b.major, b.minor, err)
 	}
 	b.mods[name] = m
+	b.loads = append(b.loads, ModuleLoad{Module: name, Code: im.String(), PTX: im.Form == kernels.PTX, Took: time.Since(start)})
 	return m, nil
 }
 

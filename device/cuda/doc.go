@@ -104,9 +104,13 @@
 // returns it.
 //
 // Kernels. Modules (one per kernel family) are loaded lazily, once per
-// device, from the PTX for the newest virtual architecture not newer than
-// the device (kernels.PTX); the driver JIT-compiles it and caches the
-// result on disk.
+// device (kernels.Choose): machine code on sm_80 and sm_90 devices (and
+// on 8.6 and 8.9, which run sm_80 code), loaded without the JIT compiler;
+// elsewhere the newest PTX not newer than the device, which the driver
+// JIT-compiles (for seconds on a cold cache) and caches on disk. A failed
+// load reports the JIT compiler's log. Backend.KernelCode says which code
+// a device loads, Backend.LoadedModules what was loaded and how long it
+// took; NABLA_CUDA_PTX=1 loads PTX everywhere.
 //
 // TF32. SetAllowTF32(true) lets float32 matrix products use the tensor
 // cores in TF32 (10-bit mantissa inputs, float32 accumulation) on sm_80

@@ -15,6 +15,7 @@ package cuda
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"unsafe"
 )
 
@@ -40,6 +41,9 @@ type deviceProps struct {
 	SMs          int   // streaming multiprocessors
 	TotalMem     int64 // bytes of device memory
 	Emulated     bool  // the PTX virtual machine, not a GPU
+	// MachineCode says the driver loads cubins; the PTX virtual machine
+	// runs PTX only.
+	MachineCode bool
 }
 
 // driver is the process-wide part of the driver: counting and opening
@@ -80,8 +84,10 @@ type gpuDriver interface {
 	memcpyDtoH(dst unsafe.Pointer, src devicePtr, size int64, s stream) error
 	memcpyDtoD(dst, src devicePtr, size int64, s stream) error
 
-	// loadModule loads a module image (PTX text).
-	loadModule(image string) (module, error)
+	// loadModule loads a module image: PTX text followed by a NUL byte,
+	// or a cubin (kernels.Image.Data). A failure's error carries the JIT
+	// compiler's error and information logs.
+	loadModule(image []byte) (module, error)
 	unloadModule(m module) error
 	// function looks a kernel up by name.
 	function(m module, name string) (function, error)
@@ -150,4 +156,21 @@ var stageSteps = [...]string{
 	"cuMemcpyHtoDAsync on the copy stream",
 	"cuEventRecord on the copy stream",
 	"cuStreamWaitEvent (the compute stream waiting for the copy)",
+}
+
+// jitError adds the JIT compiler's logs of a failed module load to the
+// driver's error.
+func jitError(err error, errLog, infoLog string) error {
+	errLog, infoLog = strings.TrimSpace(errLog), strings.TrimSpace(infoLog)
+	if errLog == "" && infoLog == "" {
+		return fmt.Errorf("%w (the JIT compiler logged nothing)", err)
+	}
+	msg := ""
+	if errLog != "" {
+		msg += "\nJIT error log:\n" + errLog
+	}
+	if infoLog != "" {
+		msg += "\nJIT info log:\n" + infoLog
+	}
+	return fmt.Errorf("%w%s", err, msg)
 }

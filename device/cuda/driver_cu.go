@@ -18,6 +18,7 @@ package cuda
 /*
 #cgo LDFLAGS: -lcuda
 #include <cuda.h>
+#include <stdlib.h>
 #include <string.h>
 
 // nb_launch makes ctx current on the calling thread and launches f, in a
@@ -34,6 +35,28 @@ static CUresult nb_launch(CUcontext ctx, CUfunction f, unsigned gx, unsigned gy,
 	if (n > 16) return CUDA_ERROR_INVALID_VALUE;
 	for (i = 0; i < n; i++) params[i] = (char *)args + offs[i];
 	return cuLaunchKernel(f, gx, gy, gz, bx, 1, 1, shmem, s, params, NULL);
+}
+
+// nb_module_load makes ctx current and loads a module image (PTX text or
+// a cubin) with the JIT compiler's error and information log buffers, so
+// that a failure can say why (cuModuleLoadData reports only
+// CUDA_ERROR_INVALID_PTX and the like). On return *errlen and *infolen
+// hold the lengths of the logs written.
+static CUresult nb_module_load(CUcontext ctx, const void *image, CUmodule *mod,
+		char *errlog, size_t *errlen, char *infolog, size_t *infolen) {
+	CUjit_option opts[4] = {
+		CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES,
+		CU_JIT_INFO_LOG_BUFFER, CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES,
+	};
+	void *vals[4] = {errlog, (void *)*errlen, infolog, (void *)*infolen};
+	CUresult r = cuCtxSetCurrent(ctx);
+	if (r != CUDA_SUCCESS) return r;
+	errlog[0] = 0;
+	infolog[0] = 0;
+	r = cuModuleLoadDataEx(mod, image, 4, opts, vals);
+	*errlen = strnlen(errlog, *errlen);
+	*infolen = strnlen(infolog, *infolen);
+	return r;
 }
 
 // nb_host_alloc_mapped allocates zeroed page-locked host memory mapped
@@ -267,6 +290,7 @@ func (cuDriver) open(index int) (gpuDriver, deviceProps, error) {
 	if err != nil {
 		return nil, p, fmt.Errorf("retaining the primary context: %w", cuError(err))
 	}
+	p.MachineCode = true
 	return &cuGPU{dev: dev, ctx: ctx, cctx: C.CUcontext(toHandle(ctx))}, p, nil
 }
 
@@ -338,14 +362,26 @@ func (g *cuGPU) memcpyDtoD(dst, src devicePtr, size int64, s stream) error {
 	return resultError(C.nb_memcpy_dtod(g.cctx, C.CUdeviceptr(dst), C.CUdeviceptr(src), C.size_t(size), C.CUstream(s.p)))
 }
 
-func (g *cuGPU) loadModule(image string) (module, error) {
-	var m cu.Module
-	err := g.do(func() error {
-		var e error
-		m, e = cu.LoadData(image)
-		return e
-	})
-	return module{toHandle(m)}, err
+// jitLogSize is the size of each JIT log buffer: ptxas reports one line
+// per error, and a failing module rarely has more than a few.
+const jitLogSize = 16 << 10
+
+func (g *cuGPU) loadModule(image []byte) (module, error) {
+	// The image goes to C memory: the driver reads it during the call
+	// only, but a cubin of megabytes is not worth pinning Go memory for.
+	img := C.CBytes(image)
+	defer C.free(img)
+	logs := (*[2 * jitLogSize]C.char)(C.malloc(2 * jitLogSize))
+	defer C.free(unsafe.Pointer(logs))
+	errLen, infoLen := C.size_t(jitLogSize), C.size_t(jitLogSize)
+	var m C.CUmodule
+	r := C.nb_module_load(g.cctx, img, &m, &logs[0], &errLen, &logs[jitLogSize], &infoLen)
+	if err := resultError(r); err != nil {
+		errLog := C.GoStringN(&logs[0], C.int(errLen))
+		infoLog := C.GoStringN(&logs[jitLogSize], C.int(infoLen))
+		return module{}, jitError(err, errLog, infoLog)
+	}
+	return module{unsafe.Pointer(m)}, nil
 }
 
 func (g *cuGPU) unloadModule(m module) error {

@@ -5,6 +5,7 @@ package cuda
 // tests of every build without a GPU, and NABLA_CUDA=emulate.
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"unsafe"
@@ -92,8 +93,11 @@ func (g vmGPU) memcpyDtoD(dst, src devicePtr, size int64, s stream) error {
 	return convert(g.d.CopyDtoD(uint64(dst), uint64(src), size, g.stream(s)))
 }
 
-func (g vmGPU) loadModule(image string) (module, error) {
-	m, err := g.d.LoadModule(image)
+func (g vmGPU) loadModule(image []byte) (module, error) {
+	if bytes.HasPrefix(image, []byte("\x7fELF")) {
+		return module{}, vmError(ptxvm.CodeInvalidImage, "the PTX virtual machine runs PTX, not machine code (cubins)")
+	}
+	m, err := g.d.LoadModule(string(bytes.TrimSuffix(image, []byte{0})))
 	if err != nil {
 		return module{}, convert(err)
 	}

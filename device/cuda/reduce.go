@@ -120,7 +120,7 @@ func (b *Backend) MatMul(dst, x, y device.View) error {
 	if k == 0 {
 		return b.Fill(dst, 0)
 	}
-	tf32 := AllowTF32() && b.arch >= 80 && b.major >= 8
+	tf32 := AllowTF32() && b.tf32
 	items := []int{-1} // all batch items in one launch
 	if outputsOverlap(dst.Layout) {
 		// Batch items write overlapping memory: run them in order, as the

@@ -9,15 +9,14 @@ import (
 	"github.com/nabla-go/nabla/kernels"
 )
 
-// TestCompileEveryKernel parses every committed PTX file (every family,
-// compute_70, 80 and 90) and compiles every .entry with the .funcs it
-// calls.
+// TestCompileEveryKernel parses every committed PTX file (every family
+// and architecture) and compiles every .entry with the .funcs it calls.
 func TestCompileEveryKernel(t *testing.T) {
 	d := New(Config{})
 	total := 0
-	for _, arch := range kernels.Archs {
-		for _, name := range kernels.Modules() {
-			src, got, err := kernels.PTX(name, arch/10, arch%10)
+	for _, name := range kernels.Modules() {
+		for _, arch := range kernels.PTXArchs(name) {
+			src, got, err := kernels.PTXText(name, arch/10, arch%10)
 			require.NoError(t, err)
 			require.Equal(t, arch, got)
 			m, err := d.LoadModule(src)

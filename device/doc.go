@@ -11,6 +11,8 @@
 // operands without copies.
 //
 // The pure-Go CPU backend lives in this package and is always available.
+// On amd64 its kernels flush subnormal floats to zero, as PyTorch does
+// after torch.set_flush_denormal(True) (SetFlushSubnormals turns that off).
 // The CUDA backend lives in package device/cuda behind the "cuda" build tag
 // and registers itself here when linked in.
 package device

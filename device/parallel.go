@@ -8,7 +8,8 @@ import (
 // parallelFor splits [0, n) into contiguous chunks of at least grain items
 // and runs fn on them, one goroutine per chunk, using at most GOMAXPROCS
 // goroutines. Small ranges run on the calling goroutine, because starting
-// goroutines costs about a microsecond each.
+// goroutines costs about a microsecond each. Every chunk runs with
+// subnormals flushed to zero (see SetFlushSubnormals).
 func parallelFor(n, grain int, fn func(lo, hi int)) {
 	if n <= 0 {
 		return
@@ -19,7 +20,7 @@ func parallelFor(n, grain int, fn func(lo, hi int)) {
 	workers := runtime.GOMAXPROCS(0)
 	chunks := min(workers, (n+grain-1)/grain)
 	if chunks <= 1 {
-		fn(0, n)
+		runKernel(fn, 0, n)
 		return
 	}
 	var wg sync.WaitGroup
@@ -28,9 +29,9 @@ func parallelFor(n, grain int, fn func(lo, hi int)) {
 		lo, hi := c*n/chunks, (c+1)*n/chunks
 		go func() {
 			defer wg.Done()
-			fn(lo, hi)
+			runKernel(fn, lo, hi)
 		}()
 	}
-	fn(0, n/chunks)
+	runKernel(fn, 0, n/chunks)
 	wg.Wait()
 }

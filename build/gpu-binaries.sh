@@ -11,12 +11,14 @@
 #   build/gpu/torch_bench.py the same workloads in PyTorch
 #   build/gpu/run.sh         runs all checks and timings in one go, logs in build/gpu/logs
 #
-# Needs Go and the CUDA headers/libcuda from build/install-cuda-toolkit.sh
-# (no GPU, no nvcc: the PTX and the machine code are committed). Copy build/gpu to the GPU host
-# and run ./run.sh there.
+# Needs Go and the CUDA headers/libcuda from build/install-cuda-toolkit.sh,
+# or any CUDA toolkit from 11.8 to 13.x (no GPU, no nvcc: the PTX and the
+# machine code are committed); build/cuda-env.sh sets up cgo for it. Copy
+# build/gpu to the GPU host and run ./run.sh there.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+. "$root/build/cuda-env.sh"
 out=build/gpu
 mkdir -p "$out"
 echo "gpu-binaries: cuda.test"

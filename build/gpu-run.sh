@@ -25,6 +25,9 @@ step() { # name timeout command...
 	echo "host: $(uname -a)"
 	cat COMMIT 2>/dev/null
 	nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 || true
+	# Binaries built with CUDA 13 headers call these older entry points
+	# (internal/cudacompat/include/cuda.h): record that the driver exports them.
+	python3 -c 'import ctypes; l = ctypes.CDLL("libcuda.so.1"); print("libcuda exports:", " ".join(s + ("=yes" if hasattr(l, s) else "=MISSING") for s in ["cuCtxCreate_v2", "cuMemAdvise", "cuMemPrefetchAsync", "cuGraphGetEdges", "cuGraphAddDependencies"]))' 2>&1 || true
 } | tee logs/env.log
 
 # 0. Start-up: every kernel module loaded as the device's machine code and

@@ -17,6 +17,8 @@ package cuda
 
 /*
 #cgo LDFLAGS: -lcuda
+#cgo linux CFLAGS: -I/usr/local/cuda/include
+#cgo linux LDFLAGS: -L/usr/local/cuda/lib64
 #include <cuda.h>
 #include <stdlib.h>
 #include <string.h>

@@ -233,12 +233,14 @@ func runTorchBench(suite []workload, train *trainBench, dev device.Device, minTi
 	if train != nil {
 		runs := make([]map[string]any, len(train.runs))
 		for i, r := range train.runs {
-			runs[i] = map[string]any{"model": r.Model, "batch": r.Batch, "warmup": warmupSamples(train.n, r.Batch)}
+			runs[i] = map[string]any{"model": r.Model, "batch": r.Batch, "warmup": train.n}
 		}
 		request["train"] = map[string]any{"images": train.images, "labels": train.labels, "n": train.n, "lr": trainLR, "runs": runs}
 	}
 	req, _ := json.Marshal(request)
+	env, blasNote := openblasSetup(python)
 	cmd := exec.Command(python, "-c", torchBenchScript)
+	cmd.Env = env
 	cmd.Stdin = strings.NewReader(string(req))
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
@@ -263,7 +265,7 @@ func runTorchBench(suite []workload, train *trainBench, dev device.Device, minTi
 	r := torchResults{
 		seconds:   res.Seconds,
 		train:     map[trainRun]trainResult{},
-		note:      fmt.Sprintf("PyTorch %s (%s, %d threads) timed in the same run", res.Version, python, res.Threads),
+		note:      fmt.Sprintf("PyTorch %s (%s, %d threads%s) timed in the same run", res.Version, python, res.Threads, prefixed(", ", blasNote)),
 		trainNote: res.TrainNote,
 	}
 	for _, t := range res.Train {
@@ -304,3 +306,11 @@ var findTorchPython = sync.OnceValue(func() string {
 	}
 	return ""
 })
+
+// prefixed returns sep+s, or "" for an empty s.
+func prefixed(sep, s string) string {
+	if s == "" {
+		return ""
+	}
+	return sep + s
+}

@@ -162,21 +162,6 @@ func TestBenchHelp(t *testing.T) {
 	require.Contains(t, stderr, "-mlp=false is -train none")
 }
 
-func TestWarmupSamples(t *testing.T) {
-	cases := []struct{ n, batch, want int }{
-		{10000, 64, 10*64 + 16}, // ten full batches and the short last one
-		{10000, 512, 2*512 + 272},
-		{6400, 64, 10 * 64},     // no short batch
-		{2048, 512, 2 * 512},    // at least two batches
-		{2048, 100, 7*100 + 48}, // 640 rounded up to whole batches
-		{100, 64, 100},          // never more than the epoch
-		{40, 16, 40},
-	}
-	for _, tc := range cases {
-		require.Equal(t, tc.want, warmupSamples(tc.n, tc.batch), "n %d, batch %d", tc.n, tc.batch)
-	}
-}
-
 func TestWriteTrainTable(t *testing.T) {
 	runs := []trainRun{{"mlp", 64}, {"cnn", 512}}
 	ours := []trainResult{

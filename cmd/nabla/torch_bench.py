@@ -112,7 +112,7 @@ def train_run(x, y, run, lr):
             steps += 1
         return total.item() / steps, steps
 
-    epoch(run["warmup"], False)  # the same batch shapes as the timed epoch
+    epoch(run["warmup"], False)  # a full epoch: every batch shape, and the optimizer state aged as in a real run
     sync()
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)

@@ -1,6 +1,10 @@
 package tensor
 
-import "github.com/nabla-go/nabla/device"
+import (
+	"slices"
+
+	"github.com/nabla-go/nabla/device"
+)
 
 // OptimHyper holds the scalars of a fused optimizer step; see
 // device.OptimHyper.
@@ -17,19 +21,7 @@ func CanFuseOptim(p *Tensor, others ...*Tensor) bool {
 		if t == nil {
 			continue
 		}
-		if !t.IsContiguous() || t.DType() != p.DType() || t.Device() != p.Device() || !sameShape(t.layout.Shape, p.layout.Shape) {
-			return false
-		}
-	}
-	return true
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
+		if !t.IsContiguous() || t.DType() != p.DType() || t.Device() != p.Device() || !slices.Equal(t.layout.Shape, p.layout.Shape) {
 			return false
 		}
 	}

@@ -145,6 +145,10 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		defer train.cleanup()
 	}
 
+	// How busy the rest of the machine is while the benchmark runs.
+	started := readCPU()
+	busy := func() string { return busyWarning(started, readCPU(), machineCPUs()) }
+
 	var torch torchResults
 	if *withTorch {
 		torch = runTorchBench(suite, train, dev, *minTime)
@@ -170,6 +174,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(tw, line)
 	}
+	if w := busy(); w != "" {
+		fmt.Fprintln(stdout, w)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -183,6 +190,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "\n%s\n", trainLegend(train))
+	if w := busy(); w != "" {
+		fmt.Fprintln(stdout, w)
+	}
 	if torch.trainNote != "" {
 		fmt.Fprintln(stdout, torch.trainNote)
 	}

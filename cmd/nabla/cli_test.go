@@ -169,6 +169,7 @@ func TestDivergedRun(t *testing.T) {
 				code, stdout, stderr = runCLI("eval", "-out", out)
 				require.Equal(t, 0, code, stderr)
 				require.Contains(t, stdout, fmt.Sprintf("accuracy: %.2f%%", 100**rec.TestAccuracy), "run.json's test accuracy is the kept model's")
+				require.Contains(t, stdout, "note: the run diverged (training loss NaN in epoch 2 after 3 batches); this is its model of epoch 1, the last with a finite loss")
 			}
 
 			code, _, stderr = runCLI("train", "-resume", "-out", out)

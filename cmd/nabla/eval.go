@@ -120,6 +120,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "model: %s from %s\n", arch, weights)
+	if rec != nil && rec.Status == statusDiverged && rec.Diverged != nil {
+		fmt.Fprintf(stdout, "note: the run diverged (%v); this is its model of epoch %d, the last with a finite loss\n", rec.Diverged, len(rec.History))
+	}
 	fmt.Fprintf(stdout, "test set: %s, %d images\n", testSetName(src), test.Len())
 	fmt.Fprintf(stdout, "device: %v\n", info)
 

@@ -133,7 +133,10 @@ func PReLUChannels(n int) *PReLUModule {
 }
 
 // Forward applies the parametric ReLU.
-func (m *PReLUModule) Forward(x *autograd.Var) *autograd.Var { return autograd.PReLU(x, m.Weight) }
+func (m *PReLUModule) Forward(x *autograd.Var) *autograd.Var {
+	m.checkInput(x, "")
+	return autograd.PReLU(x, m.Weight)
+}
 
 // To moves the slopes to dev and returns m.
 func (m *PReLUModule) To(dev device.Device) Module { m.MoveTo(dev); return m }

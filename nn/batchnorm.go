@@ -64,6 +64,7 @@ func (m *BatchNormModule) Forward(x *autograd.Var) *autograd.Var {
 		}
 		panic(&tensor.Error{Op: m.name, Kind: tensor.ErrShape, Msg: fmt.Sprintf("expects a %s input, got shape %v", want, x.Shape())})
 	}
+	m.checkInput(x, "")
 	training := m.Training()
 	out := autograd.BatchNorm(x, m.RunningMean.Detach(), m.RunningVar.Detach(), m.Weight, m.Bias, training, m.Momentum, m.Eps)
 	if training {

@@ -128,6 +128,7 @@ func Linear(in, out int, opts ...Option) *LinearModule {
 
 // Forward returns x·Wᵀ + b for x of shape [..., in].
 func (m *LinearModule) Forward(x *autograd.Var) *autograd.Var {
+	m.checkInput(x, "")
 	return autograd.Linear(x, m.Weight, m.Bias)
 }
 
@@ -173,6 +174,7 @@ func Conv2d(in, out, kernel int, opts ...Option) *Conv2dModule {
 
 // Forward convolves x [N, in, H, W] into [N, out, OH, OW].
 func (m *Conv2dModule) Forward(x *autograd.Var) *autograd.Var {
+	m.checkInput(x, "")
 	return autograd.Conv2d(x, m.Weight, m.Bias, m.Options)
 }
 

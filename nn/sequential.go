@@ -47,14 +47,33 @@ func (s *SequentialModule) At(i int) Module { return s.layers[i] }
 // Softplus) runs as one autograd.LinearActivation, which applies the bias
 // and the activation in one pass; values and gradients are those of the
 // two layers run one after the other, bit for bit.
-func (s *SequentialModule) Forward(x *autograd.Var) *autograd.Var {
+//
+// An input on another device than a layer's parameters panics with an
+// ErrDevice *tensor.Error that names the layer and its place
+// ("layer 2, Linear(in_features=8, ...)"); tensor.Catch recovers it.
+func (s *SequentialModule) Forward(x *autograd.Var) *autograd.Var { return s.forwardAt(x, "") }
+
+// forwardAt is Forward for the Sequential named path in an outer one
+// ("" at the top), which prefixes the names of its layers in errors.
+func (s *SequentialModule) forwardAt(x *autograd.Var, path string) *autograd.Var {
 	for i := 0; i < len(s.layers); i++ {
+		at := strconv.Itoa(i)
+		if path != "" {
+			at = path + "." + at
+		}
+		if c, ok := s.layers[i].(inputChecker); ok {
+			c.checkInput(x, at)
+		}
 		if i+1 < len(s.layers) {
 			if lin, act, ok := fusedActivation(s.layers[i], s.layers[i+1]); ok {
 				x = autograd.LinearActivation(x, lin.Weight, lin.Bias, act)
 				i++
 				continue
 			}
+		}
+		if inner, ok := s.layers[i].(*SequentialModule); ok {
+			x = inner.forwardAt(x, at)
+			continue
 		}
 		x = s.layers[i].Forward(x)
 	}

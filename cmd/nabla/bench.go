@@ -109,7 +109,6 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	minTime := fs.Duration("mintime", time.Second, "minimum time spent timing each workload")
 	trainFlag := fs.String("train", "mlp", "models to time one training epoch of (Adam 1e-3) on Fashion-MNIST, comma-separated: mlp (784-256-128-10), cnn (two conv blocks), or none")
 	batchFlag := fs.String("batch", "64", "batch sizes of the training epochs, comma-separated (every model is timed at each)")
-	withMLP := fs.Bool("mlp", true, "the former switch of the MLP epoch, kept for old scripts: -mlp=false is -train none")
 	dataDir := fs.String("data", "", "Fashion-MNIST directory for the training epochs, or \"embedded\" (default: as nabla train chooses)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -117,14 +116,6 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	dev, err := device.Parse(*devName)
 	if err != nil {
 		return usagef("-device %q: %v", *devName, err)
-	}
-	if set := flagsSet(fs); set["mlp"] {
-		if set["train"] {
-			return usagef("-mlp and -train: give -train alone (-mlp=false is -train none)")
-		}
-		if !*withMLP {
-			*trainFlag = "none"
-		}
 	}
 	trainModels, err := parseTrainModels(*trainFlag)
 	if err != nil {
@@ -154,6 +145,10 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		defer train.cleanup()
 	}
 
+	// How busy the rest of the machine is while the benchmark runs.
+	started := readCPU()
+	busy := func() string { return busyWarning(started, readCPU(), machineCPUs()) }
+
 	var torch torchResults
 	if *withTorch {
 		torch = runTorchBench(suite, train, dev, *minTime)
@@ -179,6 +174,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintln(tw, line)
 	}
+	if w := busy(); w != "" {
+		fmt.Fprintln(stdout, w)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -192,6 +190,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "\n%s\n", trainLegend(train))
+	if w := busy(); w != "" {
+		fmt.Fprintln(stdout, w)
+	}
 	if torch.trainNote != "" {
 		fmt.Fprintln(stdout, torch.trainNote)
 	}

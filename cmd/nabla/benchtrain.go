@@ -174,7 +174,7 @@ func (b *trainBench) cleanup() {
 func (b *trainBench) describe() string {
 	switch {
 	case b.src.embedded() && b.src.From == "fallback":
-		return fmt.Sprintf("%d images of %s (the full training set is not installed: see nabla train -help)", b.n, embedded.Name)
+		return fmt.Sprintf("%d images of %s (the full training set is not installed: see %s train -help)", b.n, embedded.Name, self())
 	case b.src.embedded():
 		return fmt.Sprintf("%d images of %s", b.n, embedded.Name)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -51,6 +52,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	dir := filepath.Dir(weights)
 	rec, err := readRunRecord(dir)
+	if *modelPath == "" {
+		if _, statErr := os.Stat(weights); errors.Is(statErr, fs.ErrNotExist) {
+			return noModel(*out, rec)
+		}
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, fs.ErrNotExist):
@@ -67,10 +73,21 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	case rec != nil && arch != rec.Config.Model:
 		return usagef("-model %q: %s says the model is %q", arch, filepath.Join(dir, runFile), rec.Config.Model)
 	}
+	png := *pngPath
+	if png == "" {
+		png = filepath.Join(dir, confusionPNG)
+	}
+	// Before the work: can the heat map be written?
+	if err := checkWritable(filepath.Dir(png)); err != nil {
+		if *pngPath == "" {
+			return fmt.Errorf("%s: %v, and the confusion matrix is written there: give -png FILE to write it elsewhere", dir, err)
+		}
+		return usagef("-png %s: %s: %v", png, filepath.Dir(png), err)
+	}
 	model, err := loadModel(weights, arch, rec, dev)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%s not found: train a model first (nabla train -out %s), or name one with -model-file", weights, dir)
+			return fmt.Errorf("%s not found: name an existing safetensors file with -model-file, or train a model first (%s train -out DIR)", weights, self())
 		}
 		return err
 	}
@@ -103,6 +120,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "model: %s from %s\n", arch, weights)
+	if rec != nil && rec.Status == statusDiverged && rec.Diverged != nil {
+		fmt.Fprintf(stdout, "note: the run diverged (%v); this is its model of epoch %d, the last with a finite loss\n", rec.Diverged, len(rec.History))
+	}
 	fmt.Fprintf(stdout, "test set: %s, %d images\n", testSetName(src), test.Len())
 	fmt.Fprintf(stdout, "device: %v\n", info)
 
@@ -121,16 +141,31 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout)
 	printConfusion(stdout, cm, classes)
 
-	png := *pngPath
-	if png == "" {
-		png = filepath.Join(dir, confusionPNG)
-	}
 	title := fmt.Sprintf("%s on %s: accuracy %.2f%%", arch, testSetName(src), 100*float64(correct)/float64(len(labels)))
 	if err := writeConfusionPNG(png, title, cm, classes); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nwrote %s\n", png)
 	return nil
+}
+
+// noModel is the error of eval -out dir when dir holds no model.safetensors:
+// why (no run, an unfinished run, a diverged one) and what to do. rec is
+// the run's record, or nil when it could not be read.
+func noModel(dir string, rec *runRecord) error {
+	if err := checkDir(dir); err != nil {
+		return fmt.Errorf("-out %s: %v, so no trained model there: train one with: %s train -out %s", dir, err, self(), dir)
+	}
+	msg := fmt.Sprintf("%s holds no trained model (no %s)", dir, modelFile)
+	switch {
+	case rec == nil:
+		return fmt.Errorf("%s: train one with: %s train -out %s (or evaluate a weights file with -model-file FILE -model mlp|cnn)", msg, self(), dir)
+	case rec.Status == statusDiverged && rec.Diverged != nil:
+		return fmt.Errorf("%s: its run diverged before an epoch finished (%v); train a new run with a smaller -lr than %g", msg, rec.Diverged, rec.Config.LR)
+	default:
+		return fmt.Errorf("%s yet: its run stopped after %d of %d epochs (status %q); finish it with: %s train -resume -out %s",
+			msg, len(rec.History), rec.Epochs, rec.Status, self(), dir)
+	}
 }
 
 // loadModel builds the architecture on dev and loads the weights into it.

@@ -128,13 +128,22 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 }
 
 // parseFlags parses args, turning flag errors into usage errors and
-// rejecting stray positional arguments.
+// rejecting stray positional arguments. An unknown or malformed flag gives
+// one line, the flag package's, and a pointer to -help; -help prints the
+// usage.
 func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	usage, output := fs.Usage, fs.Output()
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.Usage = usage
+	fs.SetOutput(output)
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			usage()
 			return err
 		}
-		return usageError{err.Error()}
+		return usagef("%v\nrun \"%s %s -help\" for the flags", err, self(), fs.Name())
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))

@@ -70,7 +70,7 @@ func TestBenchQuickWithoutTorch(t *testing.T) {
 			trainRow("mlp", 16, 3, "- +- +- +-"), trainRow("mlp", 32, 2, "- +- +- +-"),
 			trainRow("cnn", 16, 3, "- +- +- +-"), trainRow("cnn", 32, 2, "- +- +- +-"),
 		}, true},
-		{"-mlp=false, the former switch", []string{"-mlp=false"}, nil, false},
+		{"no training epochs", []string{"-train", "none"}, nil, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -141,7 +141,6 @@ func TestBenchFlagErrors(t *testing.T) {
 		{[]string{"-batch", "64,big"}, `-batch "64,big": "big" is not a positive batch size`},
 		{[]string{"-batch", ""}, `-batch "": "" is not a positive batch size`},
 		{[]string{"-batch", "64,64"}, `-batch "64,64": 64 is listed twice`},
-		{[]string{"-mlp=false", "-train", "cnn"}, "-mlp and -train: give -train alone (-mlp=false is -train none)"},
 		{[]string{"-data", "/no/such/dir"}, `-data "/no/such/dir": no such directory`},
 	}
 	for _, tc := range cases {
@@ -159,7 +158,7 @@ func TestBenchHelp(t *testing.T) {
 	for _, f := range []string{"-train string", "-batch string", "-data string"} {
 		require.Contains(t, stderr, "\n  "+f+"\n")
 	}
-	require.Contains(t, stderr, "-mlp=false is -train none")
+	require.NotContains(t, stderr, "-mlp", "the legacy switch is gone")
 }
 
 func TestWriteTrainTable(t *testing.T) {

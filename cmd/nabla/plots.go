@@ -37,6 +37,18 @@ func savePNG(path string, w, h vg.Length, drawFig func(dc draw.Canvas)) error {
 	return writeFileAtomic(path, buf.Bytes())
 }
 
+// margin is the white space around a figure, and titlePadding the space
+// between a plot's title and the plot.
+const (
+	margin       = 12 * vg.Millimeter / 4 // 3 mm
+	titlePadding = 8 * vg.Millimeter / 4  // 2 mm
+)
+
+// withMargin draws fig inside the canvas less margin on every side.
+func withMargin(fig func(dc draw.Canvas)) func(dc draw.Canvas) {
+	return func(dc draw.Canvas) { fig(draw.Crop(dc, margin, -margin, margin, -margin)) }
+}
+
 // integerTicks marks whole numbers only (epochs).
 type integerTicks struct{}
 
@@ -53,6 +65,7 @@ func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
 func writeCurve(path, title, ylabel string, ys []float64) error {
 	p := plot.New()
 	p.Title.Text = title
+	p.Title.Padding = titlePadding
 	p.X.Label.Text = "epoch"
 	p.Y.Label.Text = ylabel
 	p.X.Tick.Marker = integerTicks{}
@@ -71,7 +84,7 @@ func writeCurve(path, title, ylabel string, ys []float64) error {
 	points.Shape = draw.CircleGlyph{}
 	p.Add(line, points)
 	p.X.Min, p.X.Max = 0.5, float64(len(ys))+0.5
-	return savePNG(path, 6*vg.Inch, 4*vg.Inch, p.Draw)
+	return savePNG(path, 6*vg.Inch, 4*vg.Inch, withMargin(p.Draw))
 }
 
 // confusionGrid adapts a confusion matrix to plotter.GridXYZ: column c is
@@ -84,11 +97,13 @@ func (g confusionGrid) X(c int) float64    { return float64(c) }
 func (g confusionGrid) Y(r int) float64    { return float64(r) }
 
 // writeConfusionPNG writes the confusion matrix (rows: true class,
-// columns: predicted class) as a heat map with the counts in the cells.
+// columns: predicted class) as a heat map with the counts in the cells and
+// a colour bar beside it.
 func writeConfusionPNG(path, title string, m [][]int, classes []string) error {
 	n := len(m)
 	p := plot.New()
 	p.Title.Text = title
+	p.Title.Padding = titlePadding
 	p.X.Label.Text = "predicted class"
 	p.Y.Label.Text = "true class"
 	hm := plotter.NewHeatMap(confusionGrid(m), bluePalette(256))
@@ -140,7 +155,45 @@ func writeConfusionPNG(path, title string, m [][]int, classes []string) error {
 	p.X.Tick.Label.XAlign = draw.XRight
 	p.X.Tick.Label.YAlign = draw.YCenter
 	p.X.Padding, p.Y.Padding = 0, 0
-	return savePNG(path, 7*vg.Inch, 6.5*vg.Inch, p.Draw)
+	pal := hm.Palette.Colors()
+	return savePNG(path, 7.6*vg.Inch, 6.5*vg.Inch, withMargin(func(dc draw.Canvas) {
+		main := draw.Crop(dc, 0, -colorBarSpace, 0, 0)
+		p.Draw(main)
+		data := p.DataCanvas(main)
+		drawColorBar(dc, main.Max.X+colorBarGap, data.Min.Y, data.Max.Y, pal, hm.Max, p.Y.Tick.Label)
+	}))
+}
+
+// The colour bar beside a heat map: the gap before it, its width and
+// the room it takes with its labels.
+const (
+	colorBarGap   = 14 * vg.Millimeter / 4
+	colorBarWidth = 16 * vg.Millimeter / 4
+	colorBarSpace = colorBarGap + colorBarWidth + 14*vg.Millimeter
+)
+
+// drawColorBar draws the palette pal from 0 (bottom) to max (top) as a bar
+// at x from y0 to y1, with ticks and labels in style on its right.
+func drawColorBar(dc draw.Canvas, x, y0, y1 vg.Length, pal []color.Color, max float64, style draw.TextStyle) {
+	// Each colour from its level to the top, over the lower ones: slices
+	// thinner than a pixel, each drawn alone, would let the background
+	// show through their anti-aliased edges.
+	h := (y1 - y0) / vg.Length(len(pal))
+	for i, c := range pal {
+		dc.SetColor(c)
+		dc.Fill(vg.Rectangle{Min: vg.Point{X: x, Y: y0 + vg.Length(i)*h}, Max: vg.Point{X: x + colorBarWidth, Y: y1}}.Path())
+	}
+	outline := draw.LineStyle{Color: color.Gray{Y: 96}, Width: vg.Points(0.5)}
+	dc.StrokeLines(outline, []vg.Point{{X: x, Y: y0}, {X: x + colorBarWidth, Y: y0}, {X: x + colorBarWidth, Y: y1}, {X: x, Y: y1}, {X: x, Y: y0}})
+	style.XAlign, style.YAlign = draw.XLeft, draw.YCenter
+	for _, t := range (plot.DefaultTicks{}).Ticks(0, max) {
+		if t.Label == "" || t.Value < 0 || t.Value > max {
+			continue
+		}
+		y := y0 + (y1-y0)*vg.Length(t.Value/max)
+		dc.StrokeLine2(outline, x+colorBarWidth, y, x+colorBarWidth+vg.Points(3), y)
+		dc.FillText(style, vg.Point{X: x + colorBarWidth + vg.Points(5), Y: y}, strconv.FormatFloat(t.Value, 'f', -1, 64))
+	}
 }
 
 // bluePalette runs from white to a dark blue in n steps.
@@ -185,6 +238,7 @@ func writeHistGrid(path, title string, rowLabels []string, panels [][]*histPanel
 			p := plot.New()
 			p.Title.Text = hp.title
 			p.Title.TextStyle.Font.Size = vg.Points(9)
+			p.Title.Padding = vg.Points(4)
 			p.X.Tick.Label.Font.Size = vg.Points(7)
 			p.Y.Tick.Label.Font.Size = vg.Points(7)
 			p.X.Tick.Marker = plot.TickerFunc(shortTicks)
@@ -209,10 +263,10 @@ func writeHistGrid(path, title string, rowLabels []string, panels [][]*histPanel
 	}
 	w := vg.Length(cols) * 2.6 * vg.Inch
 	h := vg.Length(rows)*2*vg.Inch + 0.5*vg.Inch
-	return savePNG(path, w, h, func(dc draw.Canvas) {
+	return savePNG(path, w, h, withMargin(func(dc draw.Canvas) {
 		// The title across the top.
 		ts := draw.TextStyle{Color: color.Black, Font: font.From(plot.DefaultFont, vg.Points(14)), XAlign: draw.XCenter, YAlign: draw.YTop, Handler: plot.DefaultTextHandler}
-		dc.FillText(ts, vg.Point{X: dc.Center().X, Y: dc.Max.Y - vg.Points(6)}, title)
+		dc.FillText(ts, vg.Point{X: dc.Center().X, Y: dc.Max.Y}, title)
 		body := draw.Crop(dc, 0, 0, 0, -0.45*vg.Inch)
 		tiles := draw.Tiles{
 			Rows: rows, Cols: cols,
@@ -227,7 +281,7 @@ func writeHistGrid(path, title string, rowLabels []string, panels [][]*histPanel
 				}
 			}
 		}
-	})
+	}))
 }
 
 // shortTicks are gonum's default ticks labelled in at most 4 significant

@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
 
@@ -37,47 +38,135 @@ func newProgress(w io.Writer, epoch, epochs, batches, skip int) progress {
 	start := time.Now()
 	label := fmt.Sprintf("epoch %d/%d", epoch, epochs)
 	if isTerminal(w) {
-		if skip > 0 {
-			label += fmt.Sprintf(" (from step %d)", skip)
-		}
-		bar := progressbar.NewOptions(batches-skip,
-			progressbar.OptionSetWriter(w),
-			progressbar.OptionSetDescription(label),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetItsString("batch"),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionShowDescriptionAtLineEnd(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
-		bar.Describe(label)
-		return &barProgress{bar: bar, label: label, start: start}
+		return newBar(w, label, batches, skip, terminalWidth(w), time.Now)
 	}
 	return &logProgress{w: w, label: label, batches: batches, skip: skip, start: start, last: start}
 }
 
-type barProgress struct {
-	bar         *progressbar.ProgressBar
-	label       string
-	start, last time.Time
+// maxBarWidth is the widest the progress bar's line gets, whatever the
+// terminal's width.
+const maxBarWidth = 80
+
+// terminalWidth returns the columns the bar's line may use on w: the
+// terminal's width less one (a line that fills the last column wraps on
+// some terminals), at most maxBarWidth.
+func terminalWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 1 {
+			return min(maxBarWidth, cols-1)
+		}
+	}
+	return maxBarWidth
 }
 
-// barRefresh is how often the bar's loss and rate are updated: reading
-// the loss synchronises with the device, so not after every step.
+// barProgress draws one line, redrawn in place:
+//
+//	epoch 1/5 [====>         ] 312/843  loss 0.6123  eta 12s    41342 samples/s
+//
+// always width columns wide, with a bar and fields of fixed widths, so
+// that the line neither wraps nor moves nor leaves the end of a longer
+// one behind; on a narrow terminal the fields that do not fit are left
+// out. The count, the loss and the rate are read at the same moment, so
+// the loss is that of the batches the bar shows; the rate and the time
+// left appear once they are measured, not as "0 batch/hr".
+type barProgress struct {
+	w             io.Writer
+	label         string
+	batches, skip int
+	width, barW   int
+	countW        int
+	fields        int // how many of loss, eta and rate fit
+	now           func() time.Time
+	start, last   time.Time
+	drawn         bool
+}
+
+// The fields after the count, in the order they are dropped from the
+// right on a narrow terminal, and their widths.
+var barFieldWidths = []int{len("  loss 0.0000"), len("  eta 00m00s"), len("  000000 samples/s")}
+
+// minBar is the narrowest bar drawn.
+const minBar = 10
+
+func newBar(w io.Writer, label string, batches, skip, width int, now func() time.Time) *barProgress {
+	t := now()
+	p := &barProgress{w: w, label: label, batches: batches, skip: skip, width: width, now: now, start: t, last: t}
+	p.countW = 2*len(strconv.Itoa(batches)) + 1
+	p.fields = len(barFieldWidths)
+	for {
+		p.barW = width - len(label) - len(" [] ") - p.countW
+		for _, fw := range barFieldWidths[:p.fields] {
+			p.barW -= fw
+		}
+		if p.barW >= minBar || p.fields == 0 {
+			break
+		}
+		p.fields--
+	}
+	p.draw(skip, "", 0, 0)
+	return p
+}
+
+// barRefresh is how often the bar is redrawn: reading the loss
+// synchronises with the device, so not after every step.
 const barRefresh = 250 * time.Millisecond
 
 func (p *barProgress) step(done, samples int, loss func() float64) {
-	if now := time.Now(); now.Sub(p.last) >= barRefresh {
-		p.last = now
-		rate := float64(samples) / now.Sub(p.start).Seconds()
-		p.bar.Describe(fmt.Sprintf("%s  loss %.4f  %.0f samples/s", p.label, loss(), rate))
+	now := p.now()
+	if now.Sub(p.last) < barRefresh && done < p.batches {
+		return
 	}
-	_ = p.bar.Add(1)
+	p.last = now
+	elapsed := now.Sub(p.start)
+	l := ""
+	if p.fields > 0 {
+		l = fmt.Sprintf("%.4f", loss())
+	}
+	rate := float64(samples) / elapsed.Seconds()
+	eta := time.Duration(float64(elapsed) / float64(done-p.skip) * float64(p.batches-done))
+	p.draw(done, l, rate, eta)
 }
 
-func (p *barProgress) finish() { _ = p.bar.Finish() }
+// draw writes the line for done batches; an empty loss and a zero rate
+// leave their fields blank (not measured yet).
+func (p *barProgress) draw(done int, loss string, rate float64, eta time.Duration) {
+	var b strings.Builder
+	b.WriteString(p.label)
+	if p.barW >= minBar {
+		filled := p.barW * done / max(p.batches, 1)
+		b.WriteString(" [" + strings.Repeat("=", filled))
+		if filled < p.barW {
+			b.WriteString(">" + strings.Repeat(" ", p.barW-filled-1))
+		}
+		b.WriteString("]")
+	}
+	fmt.Fprintf(&b, " %*s", p.countW, fmt.Sprintf("%d/%d", done, p.batches))
+	fields := []string{"", "", ""}
+	if loss != "" {
+		fields[0] = "  loss " + loss
+	}
+	if rate > 0 {
+		fields[1] = "  eta " + eta.Round(time.Second).String()
+		fields[2] = fmt.Sprintf("  %6.0f samples/s", rate)
+	}
+	for i, f := range fields[:p.fields] {
+		fmt.Fprintf(&b, "%-*s", barFieldWidths[i], f)
+	}
+	s := b.String()
+	if len(s) > p.width {
+		s = s[:p.width]
+	}
+	fmt.Fprintf(p.w, "\r%-*s", p.width, s)
+	p.drawn = true
+}
+
+// finish clears the line.
+func (p *barProgress) finish() {
+	if p.drawn {
+		fmt.Fprintf(p.w, "\r%*s\r", p.width, "")
+		p.drawn = false
+	}
+}
 
 type logProgress struct {
 	w             io.Writer

@@ -63,8 +63,8 @@ var (
 		return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	}
 	// afterStep, when not nil, is called after every training step with
-	// the epoch (from 1) and the number of batches done in it.
-	afterStep func(epoch, step int)
+	// the epoch (from 1), the number of batches done in it and the model.
+	afterStep func(epoch, step int, model nn.Module)
 )
 
 // runConfig is everything that defines a training run: a resumed run must
@@ -101,10 +101,34 @@ type runRecord struct {
 	Sizes        splitSizes   `json:"sizes"`
 	Classes      []string     `json:"classes"`
 	Parameters   int          `json:"parameters"`
-	Status       string       `json:"status"` // running, interrupted or done
+	Status       string       `json:"status"` // running, interrupted, diverged or done
 	History      []epochStats `json:"history"`
 	TestAccuracy *float64     `json:"test_accuracy,omitempty"`
+	// Diverged says where the training loss stopped being a number; the
+	// history holds the epochs before (whose model is the one kept).
+	Diverged *divergence `json:"diverged,omitempty"`
 }
+
+// divergence is where a run's training loss became NaN or infinite.
+type divergence struct {
+	Epoch int `json:"epoch"` // from 1
+	Step  int `json:"step"`  // batches done in the epoch when it was seen
+	// Loss is the running mean loss of the epoch when it was seen, as
+	// text ("NaN", "+Inf"): JSON has no numbers for them.
+	Loss string `json:"train_loss"`
+}
+
+func (d *divergence) String() string {
+	return fmt.Sprintf("training loss %s in epoch %d after %d batches", d.Loss, d.Epoch, d.Step)
+}
+
+// Run statuses in run.json.
+const (
+	statusRunning     = "running"
+	statusInterrupted = "interrupted"
+	statusDiverged    = "diverged"
+	statusDone        = "done"
+)
 
 // trainOptions are the flags of nabla train.
 type trainOptions struct {
@@ -154,6 +178,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			}
 			return err
 		}
+		if rec.Status == statusDiverged && rec.Diverged != nil {
+			return usagef("-resume: the run in %s diverged (%v): resuming it would diverge again; train a new run (without -resume) with a smaller -lr than %g",
+				o.out, rec.Diverged, rec.Config.LR)
+		}
 		if cfg, err = o.resumeConfig(set, rec); err != nil {
 			return err
 		}
@@ -166,6 +194,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		cfg = o.config(set, src)
+	}
+	// Before the data is loaded and the work done: can -out be written?
+	if err := checkWritable(o.out); err != nil {
+		return usagef("-out %s: %v", o.out, err)
 	}
 
 	ctx, stop := interruptContext()
@@ -197,10 +229,10 @@ func (o *trainOptions) validate() error {
 		return err
 	}
 	switch {
-	case o.lr < 0 || math.IsNaN(o.lr):
-		return usagef("-lr %v: want a positive learning rate (or 0 for the optimizer's default)", o.lr)
-	case o.weightDecay < 0 || math.IsNaN(o.weightDecay):
-		return usagef("-weight-decay %v: want 0 or more", o.weightDecay)
+	case !(o.lr >= 0 && !math.IsInf(o.lr, 1)):
+		return usagef("-lr %v: want a finite, positive learning rate (or 0 for the optimizer's default)", o.lr)
+	case !(o.weightDecay >= 0 && !math.IsInf(o.weightDecay, 1)):
+		return usagef("-weight-decay %v: want a finite number, 0 or more", o.weightDecay)
 	case !(o.dropout >= 0 && o.dropout < 1):
 		return usagef("-dropout %v: want a probability in [0, 1)", o.dropout)
 	case o.limit < 0:
@@ -285,24 +317,31 @@ func readRunRecord(dir string) (*runRecord, error) {
 }
 
 // writeFileAtomic writes b to path through a temporary file and a rename.
+// Its errors name path (and its directory), not the temporary file.
 func writeFileAtomic(path string, b []byte) error {
+	fail := func(err error) error {
+		return fmt.Errorf("cannot write %s (in %s): %v", filepath.Base(path), filepath.Dir(path), pathErr(err))
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
-		return err
+		return fail(err)
 	}
 	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
-		return err
+		return fail(err)
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return fail(err)
 	}
-	return os.Rename(tmp.Name(), path)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fail(err)
+	}
+	return nil
 }
 
 // makeOptimizer builds the optimizer the configuration names.
@@ -386,6 +425,10 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 
 	startEpoch, startStep, startLoss := 0, 0, 0.0
 	var history []epochStats
+	// epochEndCheckpoint: the checkpoint in -out holds the model at the
+	// end of the last epoch in the history (not in the middle of one),
+	// the model kept when a later epoch diverges.
+	epochEndCheckpoint := false
 	if resume {
 		ck := optim.Checkpoint{Model: model, Optimizer: opt, DataGenerator: loaderGen}
 		if err := optim.LoadCheckpoint(t.path(checkpointFile), &ck); err != nil {
@@ -413,6 +456,7 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 			at = fmt.Sprintf("epoch %d, step %d of %d", startEpoch+1, startStep, trainLoader.Len())
 		}
 		fmt.Fprintf(t.stdout, "resuming %s from %s\n", t.path(checkpointFile), at)
+		epochEndCheckpoint = startStep == 0 && startEpoch > 0
 	} else {
 		// A new run: outputs of an earlier run in -out would be stale.
 		if _, err := os.Stat(t.path(checkpointFile)); err == nil {
@@ -425,12 +469,15 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 		}
 	}
 	fmt.Fprintf(t.stdout, "model: %s, %d parameters\n", cfg.Model, nn.NumParameters(model))
+	// The run's learning rate, not the scheduled one a checkpoint holds
+	// (which prints as 0.0002500000000000001); each epoch sets its own.
+	opt.SetLR(cfg.LR)
 	fmt.Fprintf(t.stdout, "optimizer: %v, learning-rate schedule: %s\n", opt, scheduleName(cfg.Schedule))
 
 	t.rec = runRecord{
 		Program: "nabla train", Config: cfg, Epochs: t.epochs, Device: t.dev.String(),
 		Data: s.describe(), Sizes: s.sizes(), Classes: s.classes,
-		Parameters: nn.NumParameters(model), Status: "running", History: history,
+		Parameters: nn.NumParameters(model), Status: statusRunning, History: append([]epochStats{}, history...),
 	}
 	if err := t.writeRecord(); err != nil {
 		return err
@@ -453,7 +500,10 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 	lossFn := nn.CrossEntropyLoss()
 	batches := trainLoader.Len()
 	if startEpoch < t.epochs {
-		fmt.Fprintf(t.stdout, "training epochs %d to %d: %d batches of %d\n", startEpoch+1, t.epochs, batches, cfg.Batch)
+		if n := s.train.Len(); cfg.Batch > n {
+			fmt.Fprintf(t.stdout, "note: -batch %d is larger than the training set (%d samples): every epoch is one batch of %d, one step\n", cfg.Batch, n, n)
+		}
+		fmt.Fprintf(t.stdout, "training epochs %d to %d: %s of %d\n", startEpoch+1, t.epochs, count(batches, "batch", "batches"), min(cfg.Batch, s.train.Len()))
 	} else {
 		fmt.Fprintf(t.stdout, "the run has done %d epochs of -epochs %d: nothing to train (raise -epochs to train on)\n", startEpoch, t.epochs)
 	}
@@ -474,6 +524,7 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 		start := time.Now()
 		prog := newProgress(t.stderr, epoch+1, t.epochs, batches, skip)
 		interrupted := false
+		badLoss := false // the loss shown by the progress report is not a number
 		model.Train()
 		for b, err := range trainLoader.All() {
 			if err != nil {
@@ -502,9 +553,16 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 			done++
 			samples += x.Size(0)
 			sum, n := lossDev, done
-			prog.step(done, samples, func() float64 { return sum.Item() / float64(n) })
+			prog.step(done, samples, func() float64 {
+				l := sum.Item() / float64(n)
+				badLoss = badLoss || !isFinite(l)
+				return l
+			})
 			if afterStep != nil {
-				afterStep(epoch+1, done)
+				afterStep(epoch+1, done, model)
+			}
+			if badLoss {
+				break // no use training on NaN weights
 			}
 			if ctx.Err() != nil {
 				interrupted = true
@@ -514,6 +572,10 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 		prog.finish()
 		if lossDev != nil {
 			lossSum = lossDev.Item()
+		}
+		if !isFinite(lossSum) {
+			return t.diverged(&divergence{Epoch: epoch + 1, Step: done, Loss: strconv.FormatFloat(lossSum/float64(done), 'g', -1, 64)},
+				epochEndCheckpoint, testLoader, s.test.Len())
 		}
 		if interrupted && done < batches {
 			mid := tensor.NewGenerator(0)
@@ -535,6 +597,7 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 		if err := save(epoch+1, 0, 0, loaderGen); err != nil {
 			return err
 		}
+		epochEndCheckpoint = true
 		if err := t.writeCurves(); err != nil {
 			return err
 		}
@@ -559,26 +622,104 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 			return err
 		}
 	}
-	t.rec.Status = "done"
+	t.rec.Status = statusDone
 	t.rec.TestAccuracy = &testAcc
 	if err := t.writeRecord(); err != nil {
 		return err
 	}
 	fmt.Fprintf(t.stdout, "wrote %s (weights), %s (configuration and history), %s (last checkpoint), %s and %s (curves)\n",
 		t.path(modelFile), t.path(runFile), t.path(checkpointFile), t.path(lossPNG), t.path(accuracyPNG))
-	fmt.Fprintf(t.stdout, "evaluate with: nabla eval -out %s\n", t.out)
+	fmt.Fprintf(t.stdout, "evaluate with: %s eval -out %s\n", self(), t.out)
 	return nil
 }
 
 // interrupted records an interrupted run and says how to resume it.
 func (t *trainer) interrupted(where string) error {
-	t.rec.Status = "interrupted"
+	t.rec.Status = statusInterrupted
 	if err := t.writeRecord(); err != nil {
 		return err
 	}
-	fmt.Fprintf(t.stderr, "interrupted %s; checkpoint saved to %s\nresume with: nabla train -resume -out %s%s\n",
-		where, t.path(checkpointFile), t.out, t.resumeFlags)
+	fmt.Fprintf(t.stderr, "interrupted %s; checkpoint saved to %s\nresume with: %s train -resume -out %s%s\n",
+		where, t.path(checkpointFile), self(), t.out, t.resumeFlags)
 	return errInterrupted
+}
+
+// diverged ends a run whose training loss is no longer a number: its
+// weights are NaN, so training on is useless. It keeps what is
+// meaningful: when the checkpoint holds the end of the last good epoch
+// (epochEndCheckpoint), that model is restored, tested and saved as the
+// run's model with the curves so far; the checkpoint is left as it is (a
+// NaN one is never written). run.json says where the run diverged.
+func (t *trainer) diverged(d *divergence, epochEndCheckpoint bool, testLoader *data.Loader, testImages int) error {
+	t.rec.Status = statusDiverged
+	t.rec.Diverged = d
+	kept := "nothing to keep: no epoch finished with a finite loss"
+	if len(t.rec.History) > 0 {
+		kept = fmt.Sprintf("kept the checkpoint of the last epoch with a finite loss in %s", t.path(checkpointFile))
+	}
+	if epochEndCheckpoint && len(t.rec.History) > 0 {
+		last := t.rec.History[len(t.rec.History)-1]
+		ck := optim.Checkpoint{Model: t.model}
+		if err := optim.LoadCheckpoint(t.path(checkpointFile), &ck); err != nil {
+			return err
+		}
+		testAcc, err := models.Accuracy(t.model, testLoader)
+		if err != nil {
+			return err
+		}
+		t.rec.TestAccuracy = &testAcc
+		if err := nn.Save(t.path(modelFile), t.model); err != nil {
+			return err
+		}
+		if err := t.writeCurves(); err != nil {
+			return err
+		}
+		kept = fmt.Sprintf("kept the model of epoch %d (validation accuracy %.2f%%, test accuracy %.2f%% on %d images) in %s, with its checkpoint and the curves so far",
+			last.Epoch, 100*last.ValAccuracy, 100*testAcc, testImages, t.path(modelFile))
+	}
+	if err := t.writeRecord(); err != nil {
+		return err
+	}
+	return fmt.Errorf("training diverged: the mean training loss of epoch %d became %s (after %d batches): the weights are no longer numbers, so training stopped.\n"+
+		"%s; the run's record is %s.\n"+
+		"The learning rate is probably too large for -optimizer %s: train a new run with a smaller -lr than %g (its default is %g)",
+		d.Epoch, d.Loss, d.Step, kept, t.path(runFile), t.cfg.Optimizer, t.cfg.LR, defaultLR[t.cfg.Optimizer])
+}
+
+// count writes n and the noun in the singular or plural.
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// isFinite reports whether v is neither NaN nor infinite.
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// checkWritable creates dir when it is missing and checks that files can
+// be written in it, so that a command finds out before its work, not
+// after; the error says why, and the caller names the directory.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create the directory: %v", pathErr(err))
+	}
+	f, err := os.CreateTemp(dir, ".nabla-write-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in it: %v", pathErr(err))
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// pathErr returns the reason of a *fs.PathError (the path left out, when
+// the message names its own), or err.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func (t *trainer) writeRecord() error {

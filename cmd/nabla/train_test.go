@@ -24,7 +24,10 @@ import (
 
 // TestMain lets a test run the nabla command as a subprocess of the test
 // binary (NABLA_TEST_MAIN=1), to send it real signals.
+// The program names itself "nabla" in the commands it suggests: the test
+// binary lives where go run's binaries do.
 func TestMain(m *testing.M) {
+	self = func() string { return "nabla" }
 	if os.Getenv("NABLA_TEST_MAIN") == "1" {
 		main()
 	}
@@ -53,8 +56,13 @@ func TestFlagErrors(t *testing.T) {
 		{"negative epochs", []string{"train", "-epochs", "-1"}, []string{"-epochs -1: want a positive number of epochs (1 or more)"}},
 		{"zero epochs", []string{"train", "-epochs", "0"}, []string{"-epochs 0: want a positive number of epochs"}},
 		{"zero batch", []string{"train", "-batch", "0"}, []string{"-batch 0: want a positive batch size (1 or more)"}},
-		{"negative lr", []string{"train", "-lr", "-0.1"}, []string{"-lr -0.1: want a positive learning rate"}},
-		{"negative weight decay", []string{"train", "-weight-decay", "-1"}, []string{"-weight-decay -1: want 0 or more"}},
+		{"negative lr", []string{"train", "-lr", "-0.1"}, []string{"-lr -0.1: want a finite, positive learning rate"}},
+		{"NaN lr", []string{"train", "-lr", "nan"}, []string{"-lr NaN: want a finite, positive learning rate"}},
+		{"infinite lr", []string{"train", "-lr", "inf"}, []string{"-lr +Inf: want a finite, positive learning rate"}},
+		{"infinite lr, spelt out", []string{"train", "-lr", "+Infinity"}, []string{"-lr +Inf: want a finite, positive learning rate"}},
+		{"negative weight decay", []string{"train", "-weight-decay", "-1"}, []string{"-weight-decay -1: want a finite number, 0 or more"}},
+		{"infinite weight decay", []string{"train", "-weight-decay", "inf"}, []string{"-weight-decay +Inf: want a finite number, 0 or more"}},
+		{"NaN weight decay", []string{"train", "-weight-decay", "NaN"}, []string{"-weight-decay NaN: want a finite number, 0 or more"}},
 		{"bad schedule", []string{"train", "-schedule", "step"}, []string{`-schedule "step": unknown schedule (want cosine or none)`}},
 		{"dropout of one", []string{"train", "-dropout", "1"}, []string{"-dropout 1: want a probability in [0, 1)"}},
 		{"not a number", []string{"train", "-epochs", "many"}, []string{`invalid value "many" for flag -epochs`}},
@@ -95,7 +103,7 @@ func TestHelp(t *testing.T) {
 	}{
 		{"train", []string{"-model", "-device", "-epochs", "-batch", "-lr", "-optimizer", "-schedule", "-weight-decay", "-dropout", "-seed", "-data", "-out", "-resume"}},
 		{"eval", []string{"-out", "-model-file", "-device", "-data"}},
-		{"bench", []string{"-quick", "-torch", "-mlp"}},
+		{"bench", []string{"-quick", "-torch", "-train", "-batch"}},
 		{"init-stats", []string{"-activation", "-layers", "-out"}},
 		{"devices", nil},
 	}
@@ -205,7 +213,7 @@ func TestTrainAndEval(t *testing.T) {
 		empty := t.TempDir()
 		code, _, stderr := runCLI("eval", "-out", empty, "-model", "mlp")
 		require.Equal(t, 1, code)
-		require.Contains(t, stderr, "model.safetensors not found: train a model first")
+		require.Contains(t, stderr, empty+" holds no trained model (no model.safetensors): train one with: nabla train -out "+empty)
 	})
 }
 
@@ -219,7 +227,7 @@ func interruptAt(t *testing.T, epoch, step int) {
 		ctx, cancel = context.WithCancel(context.Background())
 		return ctx, cancel
 	}
-	afterStep = func(e, s int) {
+	afterStep = func(e, s int, _ nn.Module) {
 		if e == epoch && s == step {
 			cancel()
 		}
@@ -293,6 +301,10 @@ func TestResumeIsExact(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, stdout, "from the end of epoch 3")
 	require.Contains(t, stdout, "epoch 4/4: train loss")
+	// The run's hyperparameters, not the scheduled rate the checkpoint
+	// holds, printed in %g (not 0.0002500000000000001).
+	require.Contains(t, stdout, "optimizer: Adam(lr=0.001, ")
+	require.NotRegexp(t, `\d\.\d{10}`, stdout)
 }
 
 // TestCtrlC runs nabla train as a subprocess and interrupts it with a real

@@ -1,6 +1,7 @@
 package autograd
 
 import (
+	"math"
 	"slices"
 
 	"github.com/nabla-go/nabla/device"
@@ -281,3 +282,82 @@ func castRule(dt tensor.DType) rule {
 
 func one(g *tensor.Tensor) []*tensor.Tensor     { return []*tensor.Tensor{g} }
 func pair(a, b *tensor.Tensor) []*tensor.Tensor { return []*tensor.Tensor{a, b} }
+
+func sinRule(a *tensor.Tensor) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor { return one(g.Mul(a.Cos())) }
+}
+
+func cosRule(a *tensor.Tensor) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor { return one(g.Mul(a.Sin()).Neg()) }
+}
+
+func log1pRule(a *tensor.Tensor) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor { return one(g.Div(a.Add(1.0))) }
+}
+
+// cumSumRule: out[i] = Σ_{j<=i} x[j], so dx[j] = Σ_{i>=j} g[i], the
+// running sum of g from the far end.
+func cumSumRule(dim int) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor {
+		if g.Dim() == 0 {
+			return one(g)
+		}
+		return one(g.Flip(dim).CumSum(dim).Flip(dim))
+	}
+}
+
+func flipRule(dims []int) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor {
+		if g.Dim() == 0 {
+			return one(g)
+		}
+		return one(g.Flip(dims...))
+	}
+}
+
+// repeatRule sums the gradient over the copies: viewed as [r0, s0, r1,
+// s1, ...] it is summed over the r dimensions.
+func repeatRule(inShape, repeats []int) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor {
+		lead := len(repeats) - len(inShape)
+		var split []int
+		var dims []int
+		for i, r := range repeats {
+			s := 1
+			if i >= lead {
+				s = inShape[i-lead]
+			}
+			dims = append(dims, len(split))
+			split = append(split, r, s)
+		}
+		return one(g.Reshape(split...).Sum(dims...).Reshape(inShape...))
+	}
+}
+
+// normRule is the gradient of the p-norm n of a over dims, as PyTorch's
+// norm_backward computes it: g·sgn(a)·|a|^(p-1)/n^(p-1) (a·g/n for p =
+// 2), zero where n is zero; for p = ±Inf, g·sgn(a) shared evenly among
+// the elements whose magnitude is n; zero for p = 0.
+func normRule(a, n *tensor.Tensor, p float64, dims []int, keep bool) rule {
+	return func(g *tensor.Tensor) []*tensor.Tensor {
+		shape := a.Shape()
+		gu, nu := unreduce(g, shape, dims, keep), unreduce(n, shape, dims, keep)
+		switch {
+		case p == 0:
+			return one(tensor.ZerosLike(a))
+		case p == 1:
+			return one(gu.Mul(a.Sign()))
+		case math.IsInf(p, 0):
+			mask := a.Abs().Eq(nu).As(a.DType())
+			count := unreduce(mask.Reduce(device.Sum, true, dims...), shape, dims, true)
+			return one(gu.Mul(a.Sign()).Mul(mask).Div(count))
+		case p == 2:
+			return one(tensor.Where(nu.Eq(0), 0.0, gu.Mul(a).Div(nu)))
+		}
+		scaled := a.Sign().Mul(a.Abs().Pow(p - 1))
+		if p < 1 {
+			scaled = tensor.Where(a.Eq(0), 0.0, scaled)
+		}
+		return one(tensor.Where(nu.Eq(0), 0.0, gu.Mul(scaled).Div(nu.Pow(p-1))))
+	}
+}

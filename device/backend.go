@@ -181,4 +181,14 @@ type Backend interface {
 	// View. Ops without a fused gradient return an error. Float dtypes;
 	// dx may equal g.
 	UnaryBackward(op UnaryOp, dx, g, x, y View, alpha, beta float64) error
+	// Sort sorts src along its last dimension, stably: values receives
+	// the sorted elements (src's dtype; it may be the zero View when only
+	// the order is wanted) and indices (Int64) the position in src of
+	// each, both with src's shape and neither overlapping src. NaN sorts
+	// above +∞, as in PyTorch: last in ascending order, first in
+	// descending order; equal elements keep their order in both
+	// directions. Float, Int64 and Uint8 dtypes; src has at least one
+	// dimension. A backend without a sort kernel implements it with
+	// SortNetwork.
+	Sort(values, indices, src View, descending bool) error
 }

@@ -27,7 +27,7 @@ func Func(name string, f func(x *autograd.Var) *autograd.Var) *FuncModule {
 }
 
 // Forward returns f(x).
-func (m *FuncModule) Forward(x *autograd.Var) *autograd.Var { return m.f(x) }
+func (m *FuncModule) Forward(x *autograd.Var) *autograd.Var { return observe(m, m.f(x)) }
 
 // To returns m: it holds no state.
 func (m *FuncModule) To(dev device.Device) Module { return m }
@@ -135,7 +135,7 @@ func PReLUChannels(n int) *PReLUModule {
 // Forward applies the parametric ReLU.
 func (m *PReLUModule) Forward(x *autograd.Var) *autograd.Var {
 	m.checkInput(x, "")
-	return autograd.PReLU(x, m.Weight)
+	return observe(m, autograd.PReLU(x, m.Weight))
 }
 
 // To moves the slopes to dev and returns m.

@@ -71,7 +71,7 @@ func (m *BatchNormModule) Forward(x *autograd.Var) *autograd.Var {
 		n := m.NumBatchesTracked.Detach()
 		n.CopyFrom(n.Add(int64(1))) // in place, like the running statistics
 	}
-	return out
+	return observe(m, out)
 }
 
 // To moves the parameters and buffers to dev and returns m.

@@ -129,7 +129,7 @@ func Linear(in, out int, opts ...Option) *LinearModule {
 // Forward returns x·Wᵀ + b for x of shape [..., in].
 func (m *LinearModule) Forward(x *autograd.Var) *autograd.Var {
 	m.checkInput(x, "")
-	return autograd.Linear(x, m.Weight, m.Bias)
+	return observe(m, autograd.Linear(x, m.Weight, m.Bias))
 }
 
 // To moves the parameters to dev and returns m.
@@ -175,7 +175,7 @@ func Conv2d(in, out, kernel int, opts ...Option) *Conv2dModule {
 // Forward convolves x [N, in, H, W] into [N, out, OH, OW].
 func (m *Conv2dModule) Forward(x *autograd.Var) *autograd.Var {
 	m.checkInput(x, "")
-	return autograd.Conv2d(x, m.Weight, m.Bias, m.Options)
+	return observe(m, autograd.Conv2d(x, m.Weight, m.Bias, m.Options))
 }
 
 // To moves the parameters to dev and returns m.
@@ -251,9 +251,9 @@ func AvgPool2d(kernel, stride int, opts ...Option) *PoolModule {
 // Forward pools x.
 func (m *PoolModule) Forward(x *autograd.Var) *autograd.Var {
 	if m.Max {
-		return autograd.MaxPool2d(x, m.Options)
+		return observe(m, autograd.MaxPool2d(x, m.Options))
 	}
-	return autograd.AvgPool2d(x, m.Options)
+	return observe(m, autograd.AvgPool2d(x, m.Options))
 }
 
 // To returns m: pooling holds no state.
@@ -277,7 +277,9 @@ func Flatten() *FlattenModule { return &FlattenModule{} }
 
 // Forward flattens dimensions 1 to the last; like PyTorch it panics for a
 // 1-D input, which has no dimension 1.
-func (m *FlattenModule) Forward(x *autograd.Var) *autograd.Var { return x.FlattenDims(1, -1) }
+func (m *FlattenModule) Forward(x *autograd.Var) *autograd.Var {
+	return observe(m, x.FlattenDims(1, -1))
+}
 
 // To returns m: Flatten holds no state.
 func (m *FlattenModule) To(dev device.Device) Module { return m }
@@ -307,9 +309,9 @@ func Dropout(p float64) *DropoutModule {
 // evaluation mode.
 func (m *DropoutModule) Forward(x *autograd.Var) *autograd.Var {
 	if !m.Training() {
-		return x
+		return observe(m, x)
 	}
-	return autograd.Dropout(x, m.P, nil)
+	return observe(m, autograd.Dropout(x, m.P, nil))
 }
 
 // To returns m: Dropout holds no state.

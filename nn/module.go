@@ -77,13 +77,17 @@ type namedModule struct {
 //	func (m *MLP) Forward(x *autograd.Var) *autograd.Var { return m.fc2.Forward(m.fc1.Forward(x).Relu()) }
 //	func (m *MLP) To(dev device.Device) nn.Module  { m.MoveTo(dev); return m }
 //
-// The zero Base is an empty module in training mode.
+// Base also gives the module a String method that prints its tree as
+// PyTorch prints a module (see Repr), and Summary describes it layer by
+// layer. The zero Base is an empty module in training mode.
 type Base struct {
 	eval     bool
 	params   []NamedVar
 	buffers  []NamedVar
 	children []namedModule
 	names    map[string]bool
+	// self is the module that embeds this Base, once known (see String).
+	self Module
 }
 
 // register checks that name is new and well-formed.
@@ -121,6 +125,9 @@ func (b *Base) RegisterBuffer(name string, v *autograd.Var) *autograd.Var {
 func (b *Base) RegisterModule(name string, m Module) {
 	b.register("Module", name)
 	b.children = append(b.children, namedModule{name, m})
+	if cb := baseOf(m); cb != nil && cb.self == nil {
+		cb.self = m
+	}
 }
 
 // Parameters returns every trainable parameter, each once.

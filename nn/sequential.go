@@ -46,7 +46,9 @@ func (s *SequentialModule) At(i int) Module { return s.layers[i] }
 // built-in activation (ReLU, LeakyReLU, Sigmoid, Tanh, ELU, GELU,
 // Softplus) runs as one autograd.LinearActivation, which applies the bias
 // and the activation in one pass; values and gradients are those of the
-// two layers run one after the other, bit for bit.
+// two layers run one after the other, bit for bit. (While Summary traces
+// a forward pass the layers run one by one, so that each reports its
+// output shape.)
 //
 // An input on another device than a layer's parameters panics with an
 // ErrDevice *tensor.Error that names the layer and its place
@@ -64,7 +66,7 @@ func (s *SequentialModule) forwardAt(x *autograd.Var, path string) *autograd.Var
 		if c, ok := s.layers[i].(inputChecker); ok {
 			c.checkInput(x, at)
 		}
-		if i+1 < len(s.layers) {
+		if i+1 < len(s.layers) && !tracing() {
 			if lin, act, ok := fusedActivation(s.layers[i], s.layers[i+1]); ok {
 				x = autograd.LinearActivation(x, lin.Weight, lin.Bias, act)
 				i++
@@ -77,7 +79,7 @@ func (s *SequentialModule) forwardAt(x *autograd.Var, path string) *autograd.Var
 		}
 		x = s.layers[i].Forward(x)
 	}
-	return x
+	return observe(s, x)
 }
 
 // To moves every layer to dev and returns s.

@@ -55,8 +55,10 @@ type Checkpoint struct {
 	// Optimizer, when not nil, has its state saved or restored (learning
 	// rate included).
 	Optimizer Optimizer
-	// Scheduler, when not nil, has its state saved or restored.
-	Scheduler Scheduler
+	// Scheduler, when not nil, has its state saved or restored: any
+	// Scheduler, or a *PlateauScheduler (which steps with a metric and so
+	// is not a Scheduler).
+	Scheduler Stateful
 	// Generator is the random generator whose state is saved and
 	// restored; nil means tensor.DefaultGenerator(), which draws
 	// initialisations, dropout masks and default shuffles.

@@ -1,8 +1,10 @@
 // Package optim updates model parameters from their gradients: the
 // optimizers SGD (with momentum, dampening, Nesterov and weight decay),
 // AdaGrad, RMSProp, Adam and AdamW; the learning-rate schedules StepLR,
-// ExponentialLR and CosineAnnealingLR; gradient clipping; and checkpoints
-// that save and resume a whole training run.
+// ExponentialLR, CosineAnnealingLR, LambdaLR, MultiplicativeLR, the
+// warm-ups LinearLR and ConstantLR, SequentialLR to chain them, and
+// ReduceLROnPlateau, which follows a validation metric; gradient
+// clipping; and checkpoints that save and resume a whole training run.
 //
 // Every optimizer follows the update formulas of PyTorch 1.13+
 // (torch.optim) exactly, with the same defaults, so a training loop moves

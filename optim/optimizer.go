@@ -90,6 +90,11 @@ type optimizer struct {
 	params []*autograd.Var
 	cfg    config
 	state  []paramState
+	// initialLR is the learning rate when the first schedule was attached
+	// (PyTorch's param_group["initial_lr"]), the base rate of every
+	// schedule on the optimizer; hasInitialLR says whether it is set.
+	initialLR    float64
+	hasInitialLR bool
 }
 
 // newOptimizer checks the parameters and the options and builds an

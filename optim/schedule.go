@@ -48,6 +48,10 @@ type schedule struct {
 	values    map[string]float64 // their values
 	check     func(map[string]float64) string
 	next      func(s *schedule) float64 // the rate for s.lastEpoch, from the optimizer's current rate
+	// closed, when set, is the rate for s.lastEpoch from the base rate
+	// alone (PyTorch's _get_closed_form_lr), which SequentialLR uses when
+	// it restarts a schedule at a milestone.
+	closed func(s *schedule) float64
 }
 
 // newSchedule builds a schedule and takes its initial step (epoch 0), as
@@ -61,8 +65,30 @@ func newSchedule(kind string, opt Optimizer, values map[string]float64, params [
 	if msg := check(values); msg != "" {
 		argPanic(op, msg)
 	}
-	s := &schedule{kind: kind, opt: opt, baseLR: opt.LR(), lastEpoch: -1, params: params, values: values, check: check, next: next}
+	s := &schedule{kind: kind, opt: opt, baseLR: initialLR(opt), lastEpoch: -1, params: params, values: values, check: check, next: next}
 	s.Step()
+	return s
+}
+
+// initialLR returns the optimizer's rate when its first schedule was
+// attached, recording the current rate if this is the first: every
+// schedule on an optimizer has that base rate, as in PyTorch, where the
+// first scheduler sets param_group["initial_lr"]. Optimizers from outside
+// this package give their current rate.
+func initialLR(opt Optimizer) float64 {
+	o, ok := opt.(*optimizer)
+	if !ok {
+		return opt.LR()
+	}
+	if !o.hasInitialLR {
+		o.initialLR, o.hasInitialLR = o.cfg.lr, true
+	}
+	return o.initialLR
+}
+
+// withClosedForm sets the schedule's closed form and returns it.
+func (s *schedule) withClosedForm(f func(s *schedule) float64) *schedule {
+	s.closed = f
 	return s
 }
 
@@ -84,7 +110,9 @@ func StepLR(opt Optimizer, stepSize int, gamma float64) Scheduler {
 				return lr
 			}
 			return lr * s.values["gamma"]
-		})
+		}).withClosedForm(func(s *schedule) float64 {
+		return s.baseLR * math.Pow(s.values["gamma"], float64(s.lastEpoch/int(s.values["step_size"])))
+	})
 }
 
 // ExponentialLR multiplies the learning rate by gamma every epoch,
@@ -98,7 +126,7 @@ func ExponentialLR(opt Optimizer, gamma float64) Scheduler {
 				return lr
 			}
 			return lr * s.values["gamma"]
-		})
+		}).withClosedForm(func(s *schedule) float64 { return s.baseLR * math.Pow(s.values["gamma"], float64(s.lastEpoch)) })
 }
 
 // CosineAnnealingLR anneals the learning rate from its initial value
@@ -129,7 +157,10 @@ func CosineAnnealingLR(opt Optimizer, tMax int, etaMin float64) Scheduler {
 				return lr + (s.baseLR-etaMin)*(1-math.Cos(math.Pi/tMax))/2
 			}
 			return (1+math.Cos(math.Pi*e/tMax))/(1+math.Cos(math.Pi*(e-1)/tMax))*(lr-etaMin) + etaMin
-		})
+		}).withClosedForm(func(s *schedule) float64 {
+		tMax, etaMin := s.values["T_max"], s.values["eta_min"]
+		return etaMin + (s.baseLR-etaMin)*(1+math.Cos(math.Pi*float64(s.lastEpoch)/tMax))/2
+	})
 }
 
 // pyMod is Python's a % b for b > 0: the result is in [0, b).
@@ -144,7 +175,26 @@ func pyMod(a, b int) int {
 // Step implements Scheduler.
 func (s *schedule) Step() {
 	s.lastEpoch++
-	lr := s.next(s)
+	s.set(s.next(s))
+}
+
+// stepTo moves the schedule to epoch and sets the rate of that epoch from
+// its closed form (from the chainable form when it has none), as
+// PyTorch's step(epoch) does.
+func (s *schedule) stepTo(epoch int) {
+	s.lastEpoch = epoch
+	if s.closed != nil {
+		s.set(s.closed(s))
+		return
+	}
+	s.set(s.next(s))
+}
+
+// set gives the optimizer the rate lr, which must be a valid rate.
+func (s *schedule) set(lr float64) {
+	if msg := nonNegative("learning rate", lr); msg != "" {
+		argPanic("optim."+s.kind+".Step", fmt.Sprintf("epoch %d: %s; check the schedule's function and parameters", s.lastEpoch, msg))
+	}
 	s.opt.SetLR(lr)
 	s.lastLR = lr
 }
@@ -215,8 +265,9 @@ func (s *schedule) LoadStateDict(sd StateDict) error {
 	}
 	epoch := sd.Scalars[keyLastEpoch]
 	msg := firstProblem(s.check(values), nonNegative(keyBaseLR, sd.Scalars[keyBaseLR]), nonNegative(keyLastLR, sd.Scalars[keyLastLR]))
-	if msg == "" && (!(epoch >= 0) || epoch != math.Trunc(epoch) || epoch > maxStepCount) {
-		msg = fmt.Sprintf("invalid last_epoch %v: it must be a whole number >= 0", epoch)
+	// -1 is the epoch of a schedule that SequentialLR has not started.
+	if msg == "" && (!(epoch >= -1) || epoch != math.Trunc(epoch) || epoch > maxStepCount) {
+		msg = fmt.Sprintf("invalid last_epoch %v: it must be a whole number >= -1", epoch)
 	}
 	if msg != "" {
 		return fail("%s", msg)

@@ -103,6 +103,8 @@ func TestConformance(t *testing.T) {
 			t.Run("BiasActivation", c.biasActivation)
 			t.Run("Activation", c.activation)
 			t.Run("BatchNorm", c.batchNorm)
+			t.Run("Sorting", c.sorting)
+			t.Run("Scans", c.scans)
 			t.Run("Errors", c.errorsAsync)
 		})
 	}

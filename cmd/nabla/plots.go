@@ -61,32 +61,6 @@ func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
-// writeCurve writes a line plot of ys against epochs 1, 2, ... to path.
-func writeCurve(path, title, ylabel string, ys []float64) error {
-	p := plot.New()
-	p.Title.Text = title
-	p.Title.Padding = titlePadding
-	p.X.Label.Text = "epoch"
-	p.Y.Label.Text = ylabel
-	p.X.Tick.Marker = integerTicks{}
-	p.Add(plotter.NewGrid())
-	pts := make(plotter.XYs, len(ys))
-	for i, y := range ys {
-		pts[i] = plotter.XY{X: float64(i + 1), Y: y}
-	}
-	line, points, err := plotter.NewLinePoints(pts)
-	if err != nil {
-		return err
-	}
-	line.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
-	line.Width = vg.Points(2)
-	points.Color = line.Color
-	points.Shape = draw.CircleGlyph{}
-	p.Add(line, points)
-	p.X.Min, p.X.Max = 0.5, float64(len(ys))+0.5
-	return savePNG(path, 6*vg.Inch, 4*vg.Inch, withMargin(p.Draw))
-}
-
 // confusionGrid adapts a confusion matrix to plotter.GridXYZ: column c is
 // the predicted class, row r the true class, drawn top to bottom.
 type confusionGrid [][]int

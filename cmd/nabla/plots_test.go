@@ -2,6 +2,7 @@ package main
 
 import (
 	"image"
+	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -85,7 +86,8 @@ func colorBar(img image.Image, min int) int {
 func TestPlotMargins(t *testing.T) {
 	dir := t.TempDir()
 	curve := filepath.Join(dir, "loss.png")
-	require.NoError(t, writeCurve(curve, "nabla train -model mlp -optimizer adam: training loss", "mean cross-entropy loss", []float64{1.4, 0.85, 0.7}))
+	require.NoError(t, writeCurvePlot(curve, "nabla train -model mlp -optimizer adam: loss", "mean cross-entropy loss", false,
+		[]curveSeries{{name: "training", points: []xy{{1, 1.4}, {2, 0.85}, {3, 0.7}}, color: color.Black}}))
 	img := readPNG(t, curve)
 	requireMargins(t, img, 8)
 	require.Zero(t, colorBar(img, 100), "no colour bar on a curve")

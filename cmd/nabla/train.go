@@ -84,10 +84,12 @@ type runConfig struct {
 
 // epochStats are the statistics of one finished epoch.
 type epochStats struct {
-	Epoch       int     `json:"epoch"`
-	TrainLoss   float64 `json:"train_loss"`
-	ValAccuracy float64 `json:"validation_accuracy"`
-	Seconds     float64 `json:"seconds"`
+	Epoch         int       `json:"epoch"`
+	TrainLoss     float64   `json:"train_loss"`
+	TrainAccuracy float64   `json:"train_accuracy"` // over the epoch's batches, as the model trained on them
+	ValLoss       jsonFloat `json:"validation_loss"`
+	ValAccuracy   float64   `json:"validation_accuracy"`
+	Seconds       float64   `json:"seconds"`
 }
 
 // runRecord is run.json: the run's configuration and results, which eval
@@ -103,6 +105,7 @@ type runRecord struct {
 	Parameters   int          `json:"parameters"`
 	Status       string       `json:"status"` // running, interrupted, diverged or done
 	History      []epochStats `json:"history"`
+	Steps        []stepPoint  `json:"steps,omitempty"` // the training curve within epochs (see curves.go)
 	TestAccuracy *float64     `json:"test_accuracy,omitempty"`
 	// Diverged says where the training loss stopped being a number; the
 	// history holds the epochs before (whose model is the one kept).
@@ -375,6 +378,7 @@ type trainer struct {
 	rec   runRecord
 	model nn.Module
 	opt   optim.Optimizer
+	curve *epochCurve // the epoch in progress
 }
 
 func (t *trainer) path(name string) string { return filepath.Join(t.out, name) }
@@ -429,6 +433,8 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 	// end of the last epoch in the history (not in the middle of one),
 	// the model kept when a later epoch diverges.
 	epochEndCheckpoint := false
+	var steps []stepPoint
+	var startCurve curveState
 	if resume {
 		ck := optim.Checkpoint{Model: model, Optimizer: opt, DataGenerator: loaderGen}
 		if err := optim.LoadCheckpoint(t.path(checkpointFile), &ck); err != nil {
@@ -450,6 +456,9 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 		}
 		if err := json.Unmarshal([]byte(ck.Metadata[metaHistory]), &history); err != nil {
 			return fmt.Errorf("-resume: %s: bad history: %v", t.path(checkpointFile), err)
+		}
+		if steps, startCurve, err = parseCurveMeta(ck.Metadata); err != nil {
+			return fmt.Errorf("-resume: %s: %v", t.path(checkpointFile), err)
 		}
 		at := fmt.Sprintf("the end of epoch %d", startEpoch)
 		if startStep > 0 {
@@ -477,7 +486,7 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 	t.rec = runRecord{
 		Program: "nabla train", Config: cfg, Epochs: t.epochs, Device: t.dev.String(),
 		Data: s.describe(), Sizes: s.sizes(), Classes: s.classes,
-		Parameters: nn.NumParameters(model), Status: statusRunning, History: append([]epochStats{}, history...),
+		Parameters: nn.NumParameters(model), Status: statusRunning, History: append([]epochStats{}, history...), Steps: steps,
 	}
 	if err := t.writeRecord(); err != nil {
 		return err
@@ -488,12 +497,14 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 		if err != nil {
 			return err
 		}
+		meta, err := t.curveMeta()
+		if err != nil {
+			return err
+		}
+		meta[metaRun], meta[metaStep] = string(cfgJSON), strconv.Itoa(step)
+		meta[metaLossSum], meta[metaHistory] = strconv.FormatFloat(lossSum, 'g', -1, 64), string(hist)
 		return optim.SaveCheckpoint(t.path(checkpointFile), optim.Checkpoint{
-			Epoch: epoch, Model: model, Optimizer: opt, DataGenerator: dataGen,
-			Metadata: map[string]string{
-				metaRun: string(cfgJSON), metaStep: strconv.Itoa(step),
-				metaLossSum: strconv.FormatFloat(lossSum, 'g', -1, 64), metaHistory: string(hist),
-			},
+			Epoch: epoch, Model: model, Optimizer: opt, DataGenerator: dataGen, Metadata: meta,
 		})
 	}
 
@@ -516,9 +527,11 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 		// that the resumed epoch visits the samples in the same order.
 		seed0, offset0 := loaderGen.State()
 		skip, lossSum := 0, 0.0
+		var curveStart curveState
 		if epoch == startEpoch {
-			skip, lossSum = startStep, startLoss
+			skip, lossSum, curveStart = startStep, startLoss, startCurve
 		}
+		t.curve = newEpochCurve(epoch, batches, curveStart)
 		done, samples := skip, 0
 		var lossDev *tensor.Tensor // lossSum plus this run's losses, on the model's device
 		start := time.Now()
@@ -536,9 +549,11 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 			}
 			x, y := b.X(), b.Y()
 			opt.ZeroGrad()
-			loss := lossFn(model.Forward(autograd.Const(x)), autograd.Const(y))
+			logits := model.Forward(autograd.Const(x))
+			loss := lossFn(logits, autograd.Const(y))
 			loss.Backward()
 			opt.Step()
+			t.curve.add(logits, y)
 			// The running sum stays on the device, so the host queues
 			// step after step without waiting for the GPU; it is read only
 			// when the progress report shows it, at an interruption and at
@@ -558,6 +573,9 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 				badLoss = badLoss || !isFinite(l)
 				return l
 			})
+			if t.curve.due(done) {
+				t.rec.Steps = append(t.rec.Steps, t.curve.cut(done, sum.Item()))
+			}
 			if afterStep != nil {
 				afterStep(epoch+1, done, model)
 			}
@@ -586,11 +604,14 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 			return t.interrupted(fmt.Sprintf("after step %d of %d in epoch %d", done, batches, epoch+1))
 		}
 		secs := time.Since(start).Seconds()
-		valAcc, err := models.Accuracy(model, valLoader)
+		val, err := models.Evaluate(model, valLoader)
 		if err != nil {
 			return err
 		}
-		st := epochStats{Epoch: epoch + 1, TrainLoss: lossSum / float64(done), ValAccuracy: valAcc, Seconds: secs}
+		valAcc := val.Accuracy
+		st := epochStats{Epoch: epoch + 1, TrainLoss: lossSum / float64(done), TrainAccuracy: t.curve.accuracy(),
+			ValLoss: jsonFloat(val.Loss), ValAccuracy: valAcc, Seconds: secs}
+		t.curve = nil
 		t.rec.History = append(t.rec.History, st)
 		fmt.Fprintf(t.stdout, "epoch %d/%d: train loss %.4f, validation accuracy %.2f%%, %.1fs (%.0f samples/s)\n",
 			epoch+1, t.epochs, st.TrainLoss, 100*valAcc, secs, float64(samples)/secs)
@@ -728,19 +749,6 @@ func (t *trainer) writeRecord() error {
 		return err
 	}
 	return writeFileAtomic(t.path(runFile), append(b, '\n'))
-}
-
-func (t *trainer) writeCurves() error {
-	var loss, acc []float64
-	for _, h := range t.rec.History {
-		loss = append(loss, h.TrainLoss)
-		acc = append(acc, 100*h.ValAccuracy)
-	}
-	title := fmt.Sprintf("nabla train -model %s -optimizer %s", t.cfg.Model, t.cfg.Optimizer)
-	if err := writeCurve(t.path(lossPNG), title+": training loss", "mean cross-entropy loss", loss); err != nil {
-		return err
-	}
-	return writeCurve(t.path(accuracyPNG), title+": validation accuracy", "accuracy (%)", acc)
 }
 
 // epochLR is the learning rate of epoch (from 0) of a run of total

@@ -176,6 +176,14 @@ func TestTrainAndEval(t *testing.T) {
 	require.Equal(t, "done", rec.Status)
 	require.Equal(t, "mlp", rec.Config.Model)
 	require.Len(t, rec.History, 2)
+	for _, h := range rec.History {
+		require.Positive(t, float64(h.ValLoss))
+		require.Greater(t, h.TrainAccuracy, 0.0)
+	}
+	// 8 batches an epoch: a point of the training curve after each.
+	require.Len(t, rec.Steps, 16)
+	require.Equal(t, 0.125, rec.Steps[0].Epoch)
+	require.Equal(t, 2.0, rec.Steps[15].Epoch)
 	require.NotNil(t, rec.TestAccuracy)
 	require.Greater(t, *rec.TestAccuracy, 0.3, "even 16 steps of SGD beat chance")
 	require.Equal(t, splitSizes{Train: 512, Val: 1000, Test: 1000}, rec.Sizes)
@@ -289,6 +297,8 @@ func TestResumeIsExact(t *testing.T) {
 		a.History[i].Seconds, b.History[i].Seconds = 0, 0
 	}
 	require.Equal(t, a.History, b.History)
+	require.Equal(t, a.Steps, b.Steps, "the training curve of a resumed run is the uninterrupted run's")
+	require.Len(t, a.Steps, 3*8)
 	require.Equal(t, *a.TestAccuracy, *b.TestAccuracy)
 
 	// Flags that define the run cannot change on resume.

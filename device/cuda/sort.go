@@ -1,0 +1,14 @@
+package cuda
+
+import "github.com/nabla-go/nabla/device"
+
+// Sort sorts along the last dimension (see device.Backend.Sort). There is
+// no sort kernel: device.SortNetwork runs a bitonic sorting network made
+// of this backend's own elementwise launches (comparisons, where, copies)
+// and a gather.
+func (b *Backend) Sort(values, indices, src device.View, descending bool) error {
+	if err := b.checkOpen("sort"); err != nil {
+		return err
+	}
+	return device.SortNetwork(b, values, indices, src, descending)
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -67,6 +68,40 @@ func readmeTable(t *testing.T) {
 	{
 		err := nn.Load(p, model)
 		require.NoError(t, err)
+	}
+
+	{
+		vals, idx := out.TopK(5, 1, true)
+		require.Equal(t, []int{8, 5}, vals.Shape())
+		require.Equal(t, []int{8, 5}, idx.Shape())
+		sorted, order := x.Sort(1, true)
+		require.Equal(t, x.Shape(), sorted.Shape())
+		require.Equal(t, x.Shape(), order.Shape())
+		y := labels
+		require.Equal(t, []int{8, 10}, tensor.OneHot(y, 10).Shape())
+		require.Equal(t, x.Shape(), x.CumSum(0).Shape())
+		require.Equal(t, x.Shape(), x.Flip(0).Shape())
+		require.Equal(t, []int{16, 2}, x.Repeat(2, 1).Shape())
+		require.Equal(t, []int{8}, x.Norm(2, 1).Shape())
+	}
+	{
+		mlp := nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+		model := mlp
+		fmt.Println(nn.Repr(model))
+		summary, err := nn.Summary(model, 64, 784)
+		require.NoError(t, err)
+		require.Contains(t, summary, "[64, 10]")
+	}
+	{
+		opt := optim.SGD(model.Parameters(), 1)
+		sched := optim.SequentialLR(opt, []optim.Scheduler{optim.LinearLR(opt, 0.1, 1, 5), optim.CosineAnnealingLR(opt, 95, 0)}, []int{5})
+		sched.Step()
+	}
+	{
+		opt := optim.SGD(model.Parameters(), 1)
+		sched := optim.ReduceLROnPlateau(opt, optim.Mode("max"), optim.Patience(2))
+		acc := 0.5
+		sched.Step(acc)
 	}
 
 	y := labels

@@ -14,16 +14,31 @@ import (
 // and every fused one calls fma32 or math.FMA.
 
 // fma32 returns a*b + c rounded once to float32. The product is exact in
-// float64; the sum is formed in float64 with its rounding error, and an
-// inexact sum is made odd in its last bit (rounding to odd), which keeps
-// the second rounding, to float32, correct.
+// float64, so the float64 sum is the exact result rounded once; rounding
+// that to float32 is the single rounding unless the sum landed exactly
+// halfway between two float32s (or among the float32 subnormals). Then
+// the sum's rounding error decides: an inexact sum is made odd in its
+// last bit (rounding to odd), which keeps the second rounding correct.
 func fma32(a, b, c float32) float32 {
+	s := float64(a)*float64(b) + float64(c) // fused or not: the product is exact
+	// A halfway point has the 29 bits below float32's precision 100...0;
+	// below 2^-126 (exponent field 897) float32 has fewer bits.
+	if bits := math.Float64bits(s); bits&(1<<29-1) == 1<<28 || bits&(0x7ff<<52) < 897<<52 {
+		return fma32Halfway(a, b, c)
+	}
+	return float32(s)
+}
+
+// fma32Halfway is fma32 when the float64 sum is a float32 halfway point
+// or tiny.
+func fma32Halfway(a, b, c float32) float32 {
 	p := float64(a) * float64(b)
 	q := float64(c)
 	s := p + q
+	bits := math.Float64bits(s)
 	v := s - p
 	e := (p - (s - v)) + (q - v)
-	if bits := math.Float64bits(s); e != 0 && bits&1 == 0 {
+	if e != 0 && bits&1 == 0 {
 		if (e > 0) == (s > 0) {
 			bits++
 		} else {

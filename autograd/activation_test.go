@@ -23,11 +23,13 @@ func floatBits(t *testing.T, x *tensor.Tensor) []uint64 {
 	return out
 }
 
-// TestDropoutEqualsBernoulliMask checks that the fused dropout, forward
-// and backward, gives bit for bit what multiplying by the scaled
-// Bernoulli mask gave, and that it advances the generator exactly as the
-// mask draw did: checkpoints and seeded runs keep their random streams.
-func TestDropoutEqualsBernoulliMask(t *testing.T) {
+// TestDropoutMask checks that the fused dropout, forward and backward,
+// gives bit for bit x and its gradient times the scaled mask of the
+// Philox counters it reserved, and that it advances the generator's
+// Philox counter by one per element: checkpoints and seeded runs keep
+// their random streams. (That the mask is Bernoulli(1-p) of those
+// counters is checked at the backend, in package device.)
+func TestDropoutMask(t *testing.T) {
 	for _, dt := range []tensor.DType{tensor.Float32, tensor.Float64} {
 		for _, c := range []struct {
 			shape      []int
@@ -47,36 +49,42 @@ func TestDropoutEqualsBernoulliMask(t *testing.T) {
 					g = src.Randn(x.Shape()...).T().Contiguous().T()
 				}
 				shape := x.Shape()
-				genNew, genOld := tensor.NewGenerator(42), tensor.NewGenerator(42)
-				genNew.SetState(42, 1000)
-				genOld.SetState(42, 1000)
+				gen := tensor.NewGenerator(42)
+				tensor.Options{}.WithGenerator(gen).Rand(5) // the Mersenne Twister moves; the Philox counter does not
+				seed, offset := gen.PhiloxState()
 
 				xv := Param(x)
-				y := Dropout(xv, c.p, genNew)
+				y := Dropout(xv, c.p, gen)
 				y.BackwardWith(g)
 
-				mask := tensor.Of(dt).WithGenerator(genOld).Bernoulli(1-c.p, shape...).Mul(1 / (1 - c.p))
+				// The mask of counters offset.. under seed, applied to ones.
+				mask := tensor.DropoutWith(tensor.Of(dt).Ones(shape...), c.p, seed, offset)
+				if x.Numel() >= 1000 {
+					kept := mask.Ne(0.0).As(tensor.Float64).Mean().Item()
+					require.InDelta(t, 1-c.p, kept, 0.05, "share kept")
+				}
 				require.Equal(t, floatBits(t, x.Mul(mask)), floatBits(t, y.Detach()), "forward")
 				require.Equal(t, floatBits(t, g.Mul(mask)), floatBits(t, xv.Grad()), "backward")
-				s1, o1 := genNew.State()
-				s2, o2 := genOld.State()
-				require.Equal(t, [2]uint64{s2, o2}, [2]uint64{s1, o1}, "generator state")
+				s1, o1 := gen.PhiloxState()
+				require.Equal(t, [2]uint64{seed, offset + uint64(x.Numel())}, [2]uint64{s1, o1}, "Philox counters used")
 			})
 		}
 	}
 }
 
 // TestDropoutDefaultGenerator checks that a nil generator draws from, and
-// advances, the default one, as before.
+// advances, the default one's Philox counter, and only that.
 func TestDropoutDefaultGenerator(t *testing.T) {
 	x := tensor.Randn(10, 20)
 	tensor.ManualSeed(9)
+	before := tensor.DefaultGenerator().State()
 	y := Dropout(Const(x), 0.4, nil).Detach()
-	_, off := tensor.DefaultGenerator().State()
-	require.Equal(t, uint64(200), off)
-	tensor.ManualSeed(9)
-	mask := tensor.Options{}.Bernoulli(0.6, 10, 20)
-	require.Equal(t, floatBits(t, x.Mul(mask.Mul(1/0.6))), floatBits(t, y))
+	seed, off := tensor.DefaultGenerator().PhiloxState()
+	require.Equal(t, [2]uint64{9, 200}, [2]uint64{seed, off})
+	after := tensor.DefaultGenerator().State()
+	require.Equal(t, before[:5056], after[:5056], "dropout leaves the Mersenne Twister where it was")
+	mask := tensor.DropoutWith(tensor.OnesLike(x), 0.4, 9, 0)
+	require.Equal(t, floatBits(t, x.Mul(mask)), floatBits(t, y))
 }
 
 // TestActivationGradFallbacks covers the gradients that do not take the

@@ -37,8 +37,14 @@
 //
 // Shuffling draws one permutation per epoch, when the epoch starts, from a
 // tensor.Generator: the default one (seeded by tensor.ManualSeed) or one of
-// the caller's own. The generator's State after an epoch is all a resumed
-// run needs to restore to continue with the same sequence of epochs.
+// the caller's own, exactly as PyTorch's DataLoader draws it (see Shuffle
+// and ShuffleWith), so a seeded program visits the samples in the order
+// the same PyTorch program does; RandomSplit splits as random_split. A
+// loader that does not shuffle still draws one number from the default
+// generator per epoch, as DataLoader does (its worker seed), to keep the
+// stream where PyTorch's is. The generator's State after an epoch is all
+// a resumed run needs to restore to continue with the same sequence of
+// epochs.
 //
 // # Errors
 //

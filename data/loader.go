@@ -47,16 +47,29 @@ type Option func(*Loader)
 func BatchSize(n int) Option { return func(l *Loader) { l.batchSize = n } }
 
 // Shuffle makes the loader visit the samples in a new random order every
-// epoch, drawn from the default generator (see tensor.ManualSeed).
+// epoch, drawn from the default generator (see tensor.ManualSeed) as
+// PyTorch's DataLoader(shuffle=True) draws it: when an epoch starts, the
+// loader draws a worker seed (Generator.Int63, unused here but drawn to
+// stay in step with PyTorch), then a seed for the epoch, and the order is
+// tensor.RandPerm from a new generator started from that seed. After
+// tensor.ManualSeed(s) the epochs visit the samples in the order a
+// PyTorch program seeded with s visits them, as long as both programs
+// draw the same random numbers in between.
 func Shuffle() Option { return ShuffleWith(nil) }
 
 // ShuffleWith makes the loader visit the samples in a new random order
-// every epoch, drawn from gen (the default generator when gen is nil).
-// Each epoch draws exactly one permutation when its iteration starts, so
+// every epoch, drawn from gen, as DataLoader(shuffle=True, generator=gen):
+// when an epoch starts the loader draws a worker seed from gen
+// (Generator.Int63), then the order, tensor.RandPerm, from gen itself,
+// and then a second permutation that it does not use: PyTorch's
+// RandomSampler draws it when the epoch runs out (an epoch left early
+// draws it all the same here). A nil gen is Shuffle(). Each epoch draws
+// all this when its iteration starts, so
 // restoring gen's State, saved after an epoch, resumes the same sequence
 // of epochs.
 func ShuffleWith(gen *tensor.Generator) Option {
 	return func(l *Loader) {
+		l.freshGen = gen == nil
 		if gen == nil {
 			gen = tensor.DefaultGenerator()
 		}
@@ -95,6 +108,7 @@ type Loader struct {
 	ds        Dataset
 	batchSize int
 	gen       *tensor.Generator // nil: no shuffling
+	freshGen  bool              // each epoch's order comes from a new generator seeded from gen
 	dropLast  bool
 	prefetch  int
 	workers   int
@@ -136,8 +150,10 @@ func (l *Loader) Dataset() Dataset { return l.ds }
 func (l *Loader) BatchSize() int { return l.batchSize }
 
 // Generator returns the generator the loader shuffles with, or nil when
-// it does not shuffle. Save its State with a checkpoint and restore it
-// with SetState to resume the same sequence of epochs.
+// it does not shuffle (each epoch of a loader that does not shuffle still
+// draws PyTorch's worker seed, from the default generator). Save its
+// State with a checkpoint and restore it with SetState to resume the same
+// sequence of epochs.
 func (l *Loader) Generator() *tensor.Generator { return l.gen }
 
 // Len returns the number of batches in an epoch.
@@ -194,15 +210,34 @@ func (l *Loader) All() iter.Seq2[Batch, error] {
 func (l *Loader) epochBatches() ([][]int, error) {
 	n := l.ds.Len()
 	var order []int
-	if l.gen != nil {
-		var err error
-		if order, err = permutation(n, l.gen); err != nil {
-			return nil, fmt.Errorf("data: Loader: shuffling: %w", err)
-		}
-	} else {
+	// PyTorch's DataLoader draws a seed for its workers from its
+	// generator (the default one when it has none) at the start of every
+	// epoch, shuffled or not; nabla has no worker processes to seed but
+	// draws it all the same, to keep the stream where PyTorch's is.
+	if l.gen == nil {
+		tensor.DefaultGenerator().Int63()
 		order = make([]int, n)
 		for i := range order {
 			order[i] = i
+		}
+	} else {
+		l.gen.Int63()
+		gen := l.gen
+		if l.freshGen {
+			// RandomSampler without a generator of its own.
+			gen = tensor.NewGenerator(uint64(l.gen.Int63()))
+		}
+		var err error
+		if order, err = permutation(n, gen); err != nil {
+			return nil, fmt.Errorf("data: Loader: shuffling: %w", err)
+		}
+		// RandomSampler runs a second permutation, of which it yields
+		// nothing, when its epoch runs out; that only matters when the
+		// generator is the loader's own.
+		if !l.freshGen && n > 0 {
+			if _, err := permutation(n, gen); err != nil {
+				return nil, fmt.Errorf("data: Loader: shuffling: %w", err)
+			}
 		}
 	}
 	batches := make([][]int, 0, l.Len())

@@ -6,7 +6,10 @@
 // Conv2d, BatchNorm1d, BatchNorm2d, MaxPool2d, AvgPool2d, Flatten,
 // Dropout) and activations (ReLU, Sigmoid, Softmax, ...) are Modules;
 // Sequential chains them. Parameters are created as Float32 on the CPU and
-// initialised as PyTorch initialises them; To moves a model to a device in
+// initialised as PyTorch initialises them, with the same random numbers:
+// after tensor.ManualSeed(s) a model's parameters are those PyTorch
+// creates after torch.manual_seed(s) (see the tensor package's "Random
+// numbers"); To moves a model to a device in
 // place, Cast changes its float dtype, Train and Eval switch the behaviour
 // of Dropout and BatchNorm.
 //

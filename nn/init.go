@@ -11,7 +11,14 @@ import (
 // The initialisers of torch.nn.init. Each overwrites a Var's data in place
 // (views of it see the new values) with numbers drawn from the tensor
 // package's default generator, so tensor.ManualSeed makes them
-// reproducible.
+// reproducible. They draw what PyTorch's draw after the same seed: each
+// computes its bounds or standard deviation with PyTorch's float64
+// arithmetic in PyTorch's order and fills the tensor with
+// tensor.Options.Uniform or Normal, which are torch's uniform_ and
+// normal_ (bounds rounded to float32 for a Float32 tensor). A tensor is
+// filled in row-major order; PyTorch fills a non-contiguous tensor in
+// memory order, and normal_ then takes its one-at-a-time path, so for a
+// non-contiguous view (a transposed weight, say) the two differ.
 
 // fill copies t into v's data.
 func fill(v *autograd.Var, t *tensor.Tensor) { v.Detach().CopyFrom(t) }
@@ -96,10 +103,12 @@ func Gain(nonlinearity string, param float64) float64 {
 }
 
 // XavierUniform fills v with U(-a, a), a = gain·√(6/(fanIn+fanOut))
-// (nn.init.xavier_uniform_; PyTorch's default gain is 1).
+// (nn.init.xavier_uniform_; PyTorch's default gain is 1), computed as
+// PyTorch does: a = √3·(gain·√(2/(fanIn+fanOut))).
 func XavierUniform(v *autograd.Var, gain float64) {
 	in, out := Fans(v.Shape())
-	a := gain * math.Sqrt(6/float64(in+out))
+	std := gain * math.Sqrt(2/float64(in+out))
+	a := math.Sqrt(3) * std
 	InitUniform(v, -a, a)
 }
 

@@ -109,8 +109,11 @@ type LinearModule struct {
 // Linear returns a fully connected layer from in to out features
 // (torch.nn.Linear): weight [out, in] and bias [out], initialised as
 // PyTorch does: kaiming_uniform with a = √5, which is U(-1/√in, 1/√in),
-// for the weight and U(-1/√in, 1/√in) for the bias. Pass NoBias() to leave
-// the bias out. Parameters are Float32 on the CPU; use To and Cast.
+// for the weight and U(-1/√in, 1/√in) for the bias, drawn in that order
+// from the default generator: after tensor.ManualSeed(s) the parameters
+// are the ones torch.manual_seed(s); nn.Linear(in, out) creates, bit for
+// bit. Pass NoBias() to leave the bias out. Parameters are Float32 on the
+// CPU; use To and Cast.
 func Linear(in, out int, opts ...Option) *LinearModule {
 	positive("Linear", "in", in)
 	positive("Linear", "out", out)
@@ -153,7 +156,8 @@ type Conv2dModule struct {
 // Conv2d returns a 2-D convolution layer from in to out channels with a
 // square kernel (torch.nn.Conv2d): options Stride, Padding, Dilation (and
 // their HW forms) and NoBias. Weight [out, in, k, k] and bias [out] are
-// initialised as PyTorch does: U(-1/√fanIn, 1/√fanIn) with fanIn = in·k·k.
+// initialised as PyTorch does: U(-1/√fanIn, 1/√fanIn) with fanIn = in·k·k,
+// the weight first, with PyTorch's numbers after tensor.ManualSeed.
 func Conv2d(in, out, kernel int, opts ...Option) *Conv2dModule {
 	positive("Conv2d", "in", in)
 	positive("Conv2d", "out", out)

@@ -80,19 +80,23 @@ const (
 	prefixScheduler = "scheduler."
 	prefixUser      = "user."
 	metaEpoch       = "epoch"
-	metaRNGSeed     = "rng.seed"
-	metaRNGOffset   = "rng.offset"
-	metaDataSeed    = "data_rng.seed"
-	metaDataOffset  = "data_rng.offset"
+	// The generators' states (tensor.Generator.State) are Uint8 tensors.
+	tensorRNG     = "rng.state"
+	tensorDataRNG = "data_rng.state"
+	// Checkpoints of the Philox-only generator that came before kept a
+	// seed and an offset as metadata; they are recognised and refused.
+	metaOldRNGSeed = "rng.seed"
 )
 
 // SaveCheckpoint writes c to a safetensors file at path, atomically: the
 // file is written under a temporary name, fsynced and renamed over path,
 // so a crash mid-write leaves the previous checkpoint intact. The file
 // holds the model's tensors as "model.<name>" and the optimizer's as
-// "optimizer.<name>"; the epoch, the generator states, the scalars of the
-// optimizer and the schedule and c.Metadata ("user.<key>") are metadata,
-// and a checksum covers it all.
+// "optimizer.<name>", the generators' states as the Uint8 tensors
+// "rng.state" and "data_rng.state" (tensor.Generator.State; the first
+// 5056 bytes are PyTorch's torch.get_rng_state()); the epoch, the scalars
+// of the optimizer and the schedule and c.Metadata ("user.<key>") are
+// metadata, and a checksum covers it all.
 func SaveCheckpoint(path string, c Checkpoint) error {
 	if c.Epoch < 0 {
 		return fmt.Errorf("optim: SaveCheckpoint: negative epoch %d", c.Epoch)
@@ -130,13 +134,13 @@ func SaveCheckpoint(path string, c Checkpoint) error {
 	if gen == nil {
 		gen = tensor.DefaultGenerator()
 	}
-	seed, offset := gen.State()
-	b.setMeta(metaRNGSeed, strconv.FormatUint(seed, 10))
-	b.setMeta(metaRNGOffset, strconv.FormatUint(offset, 10))
+	if err := b.addTensor(tensorRNG, tensor.FromSlice(gen.State())); err != nil {
+		return err
+	}
 	if c.DataGenerator != nil {
-		seed, offset := c.DataGenerator.State()
-		b.setMeta(metaDataSeed, strconv.FormatUint(seed, 10))
-		b.setMeta(metaDataOffset, strconv.FormatUint(offset, 10))
+		if err := b.addTensor(tensorDataRNG, tensor.FromSlice(c.DataGenerator.State())); err != nil {
+			return err
+		}
 	}
 	for k, v := range c.Metadata {
 		b.setMeta(prefixUser+k, v)
@@ -179,18 +183,17 @@ func loadCheckpoint(path string, c *Checkpoint, read func() (*readBundle, error)
 	if err != nil || epoch < 0 {
 		return rb.corruptf("metadata %q = %q is not an epoch number", metaEpoch, epochStr)
 	}
-	seed, offset, err := rb.generatorState(metaRNGSeed, metaRNGOffset)
+	rngState, err := rb.generatorState(tensorRNG)
 	if err != nil {
 		return err
 	}
-	var dataSeed, dataOffset uint64
+	var dataState []byte
 	if c.DataGenerator != nil {
-		if dataSeed, dataOffset, err = rb.generatorState(metaDataSeed, metaDataOffset); err != nil {
+		if dataState, err = rb.generatorState(tensorDataRNG); err != nil {
 			return err
 		}
 	} else {
-		rb.metaValue(metaDataSeed)
-		rb.metaValue(metaDataOffset)
+		rb.used[tensorDataRNG] = true
 	}
 	model, err := rb.modelState(targets)
 	if err != nil {
@@ -257,9 +260,14 @@ func loadCheckpoint(path string, c *Checkpoint, read func() (*readBundle, error)
 	if gen == nil {
 		gen = tensor.DefaultGenerator()
 	}
-	gen.SetState(seed, offset)
+	// Both states were validated by generatorState, so neither fails.
+	if err := gen.SetState(rngState); err != nil {
+		return fmt.Errorf("optim: %s: %w", path, err)
+	}
 	if c.DataGenerator != nil {
-		c.DataGenerator.SetState(dataSeed, dataOffset)
+		if err := c.DataGenerator.SetState(dataState); err != nil {
+			return fmt.Errorf("optim: %s: %w", path, err)
+		}
 	}
 	c.Epoch = epoch
 	c.Metadata = user
@@ -282,19 +290,25 @@ func (c *Checkpoint) modelTargets(op string) ([]NamedTensor, error) {
 	return c.ModelState, nil
 }
 
-// generatorState parses a generator's seed and offset.
-func (rb *readBundle) generatorState(seedKey, offsetKey string) (seed, offset uint64, err error) {
-	s, ok1 := rb.metaValue(seedKey)
-	o, ok2 := rb.metaValue(offsetKey)
-	if !ok1 || !ok2 {
-		return 0, 0, rb.errorf("no generator state %q/%q", seedKey, offsetKey)
+// generatorState returns the generator state stored as the Uint8 tensor
+// name, checked by restoring it into a scratch generator.
+func (rb *readBundle) generatorState(name string) ([]byte, error) {
+	st, ok := rb.tensors[name]
+	if !ok {
+		if _, old := rb.meta[metaOldRNGSeed]; old {
+			return nil, rb.errorf("the checkpoint was written by an earlier nabla, whose random generator (Philox only) " +
+				"this version replaced with PyTorch's Mersenne Twister; it cannot be resumed: start the run afresh")
+		}
+		return nil, rb.errorf("no generator state %q", name)
 	}
-	seed, err1 := strconv.ParseUint(s, 10, 64)
-	offset, err2 := strconv.ParseUint(o, 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, 0, rb.corruptf("generator state %q=%q, %q=%q is not two unsigned integers", seedKey, s, offsetKey, o)
+	rb.used[name] = true
+	if st.DType != tensor.Uint8 || len(st.Shape) != 1 {
+		return nil, rb.corruptf("generator state %q is %v of shape %v, want a 1-D uint8 tensor", name, st.DType, st.Shape)
 	}
-	return seed, offset, nil
+	if err := tensor.NewGenerator(0).SetState(st.Data); err != nil {
+		return nil, rb.corruptf("generator state %q: %v", name, err)
+	}
+	return st.Data, nil
 }
 
 // modelState decodes the model's tensors in the order of targets and

@@ -1,6 +1,7 @@
 package optim
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"os"
@@ -147,7 +148,7 @@ func TestCheckpointResumeIsBitIdentical(t *testing.T) {
 				a.epoch()
 			}
 			wantWeights, wantLR := a.model.weights(), a.opt.LR()
-			wantSeed, wantOffset := tensor.DefaultGenerator().State()
+			wantRNG, wantDataRNG := tensor.DefaultGenerator().State(), a.dataGen.State()
 
 			b := newRun(s, 99)
 			require.NotEqual(t, a.model.weights(), b.model.weights())
@@ -160,8 +161,8 @@ func TestCheckpointResumeIsBitIdentical(t *testing.T) {
 			}
 			require.Equal(t, wantWeights, b.model.weights(), "resumed training must give the same weights bit for bit")
 			require.Equal(t, wantLR, b.opt.LR())
-			seed, offset := tensor.DefaultGenerator().State()
-			require.Equal(t, []uint64{wantSeed, wantOffset}, []uint64{seed, offset})
+			require.Equal(t, wantRNG, tensor.DefaultGenerator().State(), "default generator")
+			require.Equal(t, wantDataRNG, b.dataGen.State(), "data generator")
 			for _, w := range wantWeights {
 				require.False(t, math.IsNaN(float64(w)))
 			}
@@ -199,8 +200,7 @@ func failedLoad(t *testing.T, path string, sentinel error, msgAndArgs ...any) {
 	r.epoch()
 	weights, lr := r.model.weights(), r.opt.LR()
 	optSD := r.opt.StateDict()
-	seed, offset := tensor.DefaultGenerator().State()
-	dseed, doffset := r.dataGen.State()
+	rng, dataRNG := tensor.DefaultGenerator().State(), r.dataGen.State()
 	c := r.checkpoint(0)
 	err := LoadCheckpoint(path, &c)
 	require.Error(t, err, msgAndArgs...)
@@ -208,10 +208,8 @@ func failedLoad(t *testing.T, path string, sentinel error, msgAndArgs ...any) {
 	require.Equal(t, weights, r.model.weights(), msgAndArgs...)
 	require.Equal(t, lr, r.opt.LR(), msgAndArgs...)
 	require.Equal(t, optSD.Scalars, r.opt.StateDict().Scalars, msgAndArgs...)
-	s, o := tensor.DefaultGenerator().State()
-	require.Equal(t, []uint64{seed, offset}, []uint64{s, o}, msgAndArgs...)
-	ds, do := r.dataGen.State()
-	require.Equal(t, []uint64{dseed, doffset}, []uint64{ds, do}, msgAndArgs...)
+	require.Equal(t, rng, tensor.DefaultGenerator().State(), msgAndArgs...)
+	require.Equal(t, dataRNG, r.dataGen.State(), msgAndArgs...)
 	require.Equal(t, 0, c.Epoch)
 }
 
@@ -396,4 +394,70 @@ func FuzzLoadCheckpoint(f *testing.F) {
 		c := target.checkpoint(0)
 		_ = loadCheckpoint("fuzz", &c, func() (*readBundle, error) { return readBundleBytes("fuzz", b, formatCheckpoint) })
 	})
+}
+
+// TestCheckpointGeneratorState saves both generators mid-stream (a
+// cached normal value pending, Philox counters used by dropout) and
+// checks that loading restores every part: the next draws, normal and
+// dropout, are the ones the saved generators would have made.
+func TestCheckpointGeneratorState(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ckpt.safetensors")
+	tensor.ManualSeed(31)
+	tensor.Randn(3) // a Box-Muller pair's second value stays cached
+	tensor.Dropout(tensor.Ones(17), 0.5, nil)
+	data := tensor.NewGenerator(8)
+	tensor.Options{}.WithGenerator(data).RandPerm(50)
+	require.NoError(t, SaveCheckpoint(path, Checkpoint{Epoch: 2, DataGenerator: data}))
+
+	next := func(data *tensor.Generator) [][]float32 {
+		y, _, _ := tensor.Dropout(tensor.Ones(9), 0.5, nil)
+		perm := tensor.Options{}.WithGenerator(data).RandPerm(20).As(tensor.Float32)
+		return [][]float32{tensor.Randn(1).Float32s(), tensor.Randn(20).Float32s(), y.Float32s(), perm.Float32s()}
+	}
+	want := next(data)
+	tensor.ManualSeed(1) // elsewhere
+	other := tensor.NewGenerator(2)
+	c := Checkpoint{DataGenerator: other}
+	require.NoError(t, LoadCheckpoint(path, &c))
+	require.Equal(t, 2, c.Epoch)
+	require.Equal(t, want, next(other))
+
+	// The file holds the generator states as Uint8 tensors whose first
+	// 5056 bytes are torch.get_rng_state()'s layout.
+	rb, err := readBundleFile(path, formatCheckpoint)
+	require.NoError(t, err)
+	st := rb.tensors[tensorRNG]
+	require.Equal(t, tensor.Uint8, st.DType)
+	require.Equal(t, []int{tensor.StateSize}, st.Shape)
+	require.Equal(t, uint64(31), binary.LittleEndian.Uint64(st.Data))
+}
+
+// TestCheckpointOldGenerator refuses, with a message that says why, a
+// checkpoint of the Philox-only generator nabla had before it drew
+// PyTorch's streams.
+func TestCheckpointOldGenerator(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.safetensors")
+	var b bundle
+	b.setMeta(metaEpoch, "3")
+	b.setMeta("rng.seed", "777")
+	b.setMeta("rng.offset", "120")
+	require.NoError(t, b.writeFile(path, formatCheckpoint))
+	before := tensor.DefaultGenerator().State()
+	var c Checkpoint
+	err := LoadCheckpoint(path, &c)
+	require.ErrorIs(t, err, ErrState)
+	require.ErrorContains(t, err, "earlier nabla")
+	require.Equal(t, before, tensor.DefaultGenerator().State())
+
+	// A damaged state is corrupt, and nothing is loaded.
+	b = bundle{}
+	b.setMeta(metaEpoch, "3")
+	bad := tensor.NewGenerator(1).State()
+	bad[8] = 0 // left = 0: no Mersenne Twister is ever there
+	require.NoError(t, b.addTensor(tensorRNG, tensor.FromSlice(bad)))
+	require.NoError(t, b.writeFile(path, formatCheckpoint))
+	err = LoadCheckpoint(path, &c)
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.ErrorContains(t, err, "left=0")
+	require.Equal(t, before, tensor.DefaultGenerator().State())
 }

@@ -37,7 +37,10 @@
 //
 // State dicts and checkpoints are safetensors files: tensors under
 // PyTorch's names ("state.0.exp_avg", "state.0.momentum_buffer", ...) and
-// the scalars (hyperparameters, step counts, the epoch, random-generator
-// states) as string metadata, with a checksum over everything so that a
-// corrupt file is reported instead of silently resumed.
+// the scalars (hyperparameters, step counts, the epoch) as string
+// metadata; a checkpoint keeps the random generators' states as Uint8
+// tensors ("rng.state", "data_rng.state": tensor.Generator.State, whose
+// first 5056 bytes are torch.get_rng_state()'s). A checksum covers
+// everything, so that a corrupt file is reported instead of silently
+// resumed.
 package optim

@@ -33,11 +33,17 @@ var confUnlaunched = map[string]string{
 	"var_u8":         floatReductions,
 	"logsumexp_i64":  floatReductions,
 	"logsumexp_u8":   floatReductions,
+	"random_f32":     hostRandom,
+	"random_f64":     hostRandom,
+	"random_i64":     hostRandom,
+	"random_u8":      hostRandom,
+	"random_bool":    hostRandom,
 }
 
 const (
 	uint8Scalars    = "package tensor sends Uint8 scalar arithmetic through the binary kernels (scalarFast), so the backend never asks for it"
 	floatReductions = "package tensor refuses Mean, Var and LogSumExp of integer tensors (PyTorch does too), so the backend never asks for them"
+	hostRandom      = "package tensor draws random tensors on the host from PyTorch's Mersenne Twister and copies them to the device, so it never asks the backend's Philox Random (device/cuda's tests check it against the CPU's)"
 )
 
 // TestConformanceOnVM runs the conformance suite in a child process whose

@@ -3,10 +3,12 @@ package tensor
 // Dropout returns x with each element zeroed with probability p and the
 // others scaled by 1/(1-p) (inverted dropout), computed in one pass with
 // no mask tensor. The decisions come from x.Numel() Philox counters
-// reserved from gen (the default generator when gen is nil), the very
-// draws, and the same advance of the generator, as
-// Bernoulli(1-p) of x's shape, so the result equals x times that scaled
-// mask bit for bit. It also returns the counters' seed and first offset:
+// reserved from gen (the default generator when gen is nil; see
+// Generator.PhiloxState), on the CPU as on a GPU, so a mask is the same
+// on every device. They do not come from the generator's Mersenne
+// Twister: unlike PyTorch's CPU dropout, this neither draws PyTorch's
+// mask nor moves the stream that Rand, Randn and the initialisers draw
+// from. It also returns the counters' seed and first offset:
 // DropoutWith(g, p, seed, offset) applies the same mask to g, which is
 // dropout's backward pass.
 func Dropout(x *Tensor, p float64, gen *Generator) (y *Tensor, seed, offset uint64) {
@@ -15,7 +17,7 @@ func Dropout(x *Tensor, p float64, gen *Generator) (y *Tensor, seed, offset uint
 	if gen == nil {
 		gen = defaultGen
 	}
-	seed, offset = gen.reserve(x.Numel())
+	seed, offset = gen.reservePhilox(x.Numel())
 	return dropout(op, x, p, seed, offset), seed, offset
 }
 

@@ -113,8 +113,10 @@ func ExampleTensor_To() {
 	// true true
 }
 
-// ManualSeed makes every later random draw reproducible; a Generator of
-// one's own gives an independent reproducible stream.
+// ManualSeed makes every later random draw reproducible, with PyTorch's
+// numbers: torch.manual_seed(777); torch.rand(3); torch.randn(2, 2) print
+// the same. A Generator of one's own gives an independent stream
+// (torch.Generator), and State and SetState save and restore it.
 func ExampleManualSeed() {
 	tensor.ManualSeed(777)
 	a := tensor.Rand(3)
@@ -125,17 +127,17 @@ func ExampleManualSeed() {
 	fmt.Println(a.Eq(b).Bools())
 
 	g := tensor.NewGenerator(42)
+	saved := g.State()
 	x := tensor.Options{}.WithGenerator(g).RandInt(0, 10, 5)
-	g.SetState(42, 0)
+	if err := g.SetState(saved); err != nil {
+		panic(err)
+	}
 	y := tensor.Options{}.WithGenerator(g).RandInt(0, 10, 5)
-	fmt.Println(x.Eq(y).Bools())
-	seed, offset := g.State()
-	fmt.Println(seed, offset)
+	fmt.Println(x.Eq(y).Bools(), x.Int64s())
 	// Output:
-	// tensor([0.3530, 0.4040, 0.2934])
-	// tensor([[ 1.0872,  2.5096],
-	//         [-0.4369,  0.3314]])
+	// tensor([0.0819, 0.4911, 0.4033])
+	// tensor([[0.2698, 0.1650],
+	//         [0.4704, 0.0781]])
 	// [true true true]
-	// [true true true true true]
-	// 42 5
+	// [true true true true true] [2 7 6 4 6]
 }

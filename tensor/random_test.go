@@ -1,6 +1,7 @@
 package tensor_test
 
 import (
+	"encoding/binary"
 	"math"
 	"slices"
 	"sync"
@@ -13,14 +14,10 @@ import (
 
 func TestManualSeed(t *testing.T) {
 	tensor.ManualSeed(777)
-	seed, off := tensor.DefaultGenerator().State()
-	require.Equal(t, uint64(777), seed)
-	require.Equal(t, uint64(0), off)
+	require.Equal(t, uint64(777), tensor.DefaultGenerator().InitialSeed())
 	a := tensor.Rand(5).Float32s()
 	b := tensor.Randn(2, 3).Float32s()
 	p := tensor.RandPerm(10).Int64s()
-	_, off = tensor.DefaultGenerator().State()
-	require.Equal(t, uint64(5+6+10), off, "the offset counts the numbers drawn")
 
 	tensor.ManualSeed(777)
 	require.Equal(t, a, tensor.Rand(5).Float32s())
@@ -30,6 +27,12 @@ func TestManualSeed(t *testing.T) {
 
 	tensor.ManualSeed(778)
 	require.NotEqual(t, a, tensor.Rand(5).Float32s(), "another seed, another stream")
+
+	// Reseeding drops the cached second normal of a pair.
+	tensor.ManualSeed(5)
+	first := tensor.Randn(1).Float32s()
+	tensor.ManualSeed(5)
+	require.Equal(t, first, tensor.Randn(1).Float32s())
 }
 
 func TestGenerators(t *testing.T) {
@@ -43,32 +46,91 @@ func TestGenerators(t *testing.T) {
 
 	// A generator of its own leaves the default generator alone.
 	tensor.ManualSeed(1)
+	before := tensor.DefaultGenerator().State()
 	tensor.Options{}.WithGenerator(tensor.NewGenerator(9)).Rand(50)
-	_, off := tensor.DefaultGenerator().State()
-	require.Equal(t, uint64(0), off)
+	require.Equal(t, before, tensor.DefaultGenerator().State())
 
-	// Counter-based: drawing 3 then 2 is drawing 5.
+	// Uniform draws are sequential: drawing 3 then 2 is drawing 5.
 	g := tensor.NewGenerator(5)
 	o := tensor.Options{}.WithGenerator(g)
 	first := append(o.Rand(3).Float32s(), o.Rand(2).Float32s()...)
 	require.Equal(t, tensor.Options{}.WithGenerator(tensor.NewGenerator(5)).Rand(5).Float32s(), first)
 
-	// State and SetState save and restore a stream exactly.
-	seed, offset := g.State()
-	require.Equal(t, uint64(5), seed)
-	require.Equal(t, uint64(5), offset)
+	// State and SetState save and restore a stream exactly, the cached
+	// normal value included (Randn(3) leaves one).
+	o.Randn(3)
+	saved := g.State()
 	next := o.Randn(4).Float32s()
-	g.SetState(seed, offset)
+	require.NoError(t, g.SetState(saved))
 	require.Equal(t, next, o.Randn(4).Float32s())
+	h := tensor.NewGenerator(0)
+	require.NoError(t, h.SetState(saved))
+	require.Equal(t, saved, h.State())
+	require.Equal(t, uint64(5), h.InitialSeed())
 
 	// The shape does not change the stream, only its arrangement.
 	a := tensor.Options{}.WithGenerator(tensor.NewGenerator(8)).Rand(2, 3).Float32s()
 	b := tensor.Options{}.WithGenerator(tensor.NewGenerator(8)).Rand(6).Float32s()
 	require.Equal(t, b, a)
+
+	// Int63 is two words modulo 2^63.
+	x, y := tensor.NewGenerator(3), tensor.NewGenerator(3)
+	words := tensor.Options{}.WithGenerator(y).RandInt(0, 1<<62, 1).Int64s()[0] // one 64-bit draw modulo 2^62
+	require.Equal(t, words, x.Int63()%(1<<62))
 }
 
+func TestGeneratorState(t *testing.T) {
+	g := tensor.NewGenerator(12)
+	tensor.Options{}.WithGenerator(g).Randn(5) // leaves a cached normal
+	state := g.State()
+	require.Len(t, state, tensor.StateSize)
+	// The Philox part: key and counter, after PyTorch's 5056 bytes.
+	tensor.Dropout(tensor.Ones(10), 0.5, g)
+	seed, off := g.PhiloxState()
+	require.Equal(t, [2]uint64{12, 10}, [2]uint64{seed, off})
+	require.NoError(t, g.SetState(state))
+	seed, off = g.PhiloxState()
+	require.Equal(t, [2]uint64{12, 0}, [2]uint64{seed, off})
+
+	// PyTorch's own 5056 bytes are accepted: the Philox counter restarts.
+	require.NoError(t, g.SetState(state[:5056]))
+
+	bad := func(mutate func(b []byte), fragment string) {
+		t.Helper()
+		b := append([]byte(nil), state...)
+		mutate(b)
+		h := tensor.NewGenerator(1)
+		before := h.State()
+		err := h.SetState(b)
+		require.ErrorIs(t, err, tensor.ErrGeneratorState)
+		require.ErrorContains(t, err, fragment)
+		require.Equal(t, before, h.State(), "a refused state changes nothing")
+	}
+	le := binary.LittleEndian
+	bad(func(b []byte) { le.PutUint32(b[8:], 0) }, "left=0")
+	bad(func(b []byte) { le.PutUint32(b[8:], 625) }, "left=625")
+	bad(func(b []byte) { le.PutUint32(b[8:], 0xffffffff) }, "left=-1")
+	bad(func(b []byte) { le.PutUint32(b[12:], 0) }, "seeded=0")
+	bad(func(b []byte) { le.PutUint64(b[16:], 625) }, "next=625")
+	bad(func(b []byte) { le.PutUint32(b[8:], 600); le.PutUint64(b[16:], 100) }, "left=600 next=100")
+	bad(func(b []byte) { le.PutUint64(b[24+8*7:], 1<<32) }, "state word 7")
+	bad(func(b []byte) { le.PutUint32(b[5040:], 2) }, "cached-normal flag")
+	bad(func(b []byte) { b[5052] = 3 }, "cached-float flag")
+	for _, n := range []int{0, 100, 5055, 5057, tensor.StateSize - 1, tensor.StateSize + 1} {
+		err := tensor.NewGenerator(1).SetState(make([]byte, n))
+		require.ErrorIs(t, err, tensor.ErrGeneratorState, "%d bytes", n)
+	}
+	// The states PyTorch's engine can be in after any number of draws
+	// are all accepted.
+	h := tensor.NewGenerator(2)
+	for range 700 {
+		require.NoError(t, tensor.NewGenerator(0).SetState(h.State()))
+		h.Int63()
+	}
+}
 func TestGeneratorConcurrent(t *testing.T) {
-	// Goroutines sharing a generator draw disjoint parts of one stream.
+	// Goroutines sharing a generator draw disjoint parts of one stream:
+	// each draw holds the generator for its whole tensor.
 	g := tensor.NewGenerator(11)
 	o := tensor.Options{}.WithGenerator(g).Of(tensor.Float64)
 	var mu sync.Mutex
@@ -85,9 +147,9 @@ func TestGeneratorConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	_, off := g.State()
-	require.Equal(t, uint64(800), off)
-	want := tensor.Options{}.WithGenerator(tensor.NewGenerator(11)).Of(tensor.Float64).Rand(800).Float64s()
+	seq := tensor.NewGenerator(11)
+	want := tensor.Options{}.WithGenerator(seq).Of(tensor.Float64).Rand(800).Float64s()
+	require.Equal(t, seq.State(), g.State())
 	slices.Sort(all)
 	slices.Sort(want)
 	require.Equal(t, want, all)

@@ -98,6 +98,12 @@ func readmeTable(t *testing.T) {
 		sched.Step()
 	}
 	{
+		s := uint64(7)
+		g := tensor.NewGenerator(s)
+		require.NotNil(t, g)
+		require.NotEmpty(t, tensor.DefaultGenerator().State())
+	}
+	{
 		opt := optim.SGD(model.Parameters(), 1)
 		sched := optim.ReduceLROnPlateau(opt, optim.Mode("max"), optim.Patience(2))
 		acc := 0.5

@@ -525,7 +525,7 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 		// The loader's generator before the epoch draws its order: a
 		// checkpoint in the middle of the epoch restores this state, so
 		// that the resumed epoch visits the samples in the same order.
-		seed0, offset0 := loaderGen.State()
+		state0 := loaderGen.State()
 		skip, lossSum := 0, 0.0
 		var curveStart curveState
 		if epoch == startEpoch {
@@ -597,7 +597,9 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 		}
 		if interrupted && done < batches {
 			mid := tensor.NewGenerator(0)
-			mid.SetState(seed0, offset0)
+			if err := mid.SetState(state0); err != nil {
+				return err
+			}
 			if err := save(epoch, done, lossSum, mid); err != nil {
 				return err
 			}

@@ -28,7 +28,9 @@ func readmeSection(t *testing.T, readme, heading string) string {
 	t.Helper()
 	_, rest, ok := strings.Cut(readme, "\n"+heading+"\n")
 	require.True(t, ok, "README.md has no section %q", heading)
-	if i := strings.Index(rest, "\n## "); i >= 0 {
+	// The section's own text ends at the next heading, a subsection's
+	// included.
+	if i := strings.Index(rest, "\n#"); i >= 0 {
 		rest = rest[:i]
 	}
 	return rest

@@ -38,14 +38,19 @@ func newCPU() *host { return &host{} }
 
 func (c *host) Device() Device { return CPU() }
 
-// maxElements bounds a single allocation so that a corrupt shape fails
-// cleanly instead of exhausting memory (2^40 elements is far beyond any
-// real tensor on this class of machine).
-const maxElements = 1 << 40
-
+// Alloc makes a buffer of n elements. A request larger than the CPU
+// memory limit (CPUMemoryLimit) fails with a *MemoryError before the Go
+// runtime is asked: the runtime cannot fail an allocation, it ends the
+// process.
 func (c *host) Alloc(dt DType, n int) (Buffer, error) {
-	if n < 0 || n > maxElements {
+	if n < 0 {
 		return nil, fmt.Errorf("device: cpu: cannot allocate %d elements of %v", n, dt)
+	}
+	if !dt.Valid() {
+		return nil, fmt.Errorf("device: cpu: unknown dtype %v", dt)
+	}
+	if err := CheckCPUAlloc(dt, n); err != nil {
+		return nil, err
 	}
 	var data any
 	switch dt {

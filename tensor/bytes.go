@@ -13,6 +13,7 @@ import (
 // (the data is copied to the host).
 func (t *Tensor) Bytes() []byte {
 	host := t.hostCopy("Bytes")
+	checkHostAlloc("Bytes", Uint8, t.layout.Shape, t.Numel()*t.DType().Size())
 	out := make([]byte, t.Numel()*t.DType().Size())
 	le := binary.LittleEndian
 	switch h := host.(type) {

@@ -3,6 +3,7 @@ package device
 import (
 	"errors"
 	"fmt"
+	"unsafe"
 )
 
 // cpuBuffer is host memory: data holds a []float32, []float64, []int64,
@@ -78,6 +79,35 @@ func HostData(b Buffer) any {
 		return cb.data
 	}
 	return nil
+}
+
+// HostBytes returns the memory of a CPU buffer as bytes, without a copy,
+// or nil for buffers of other backends. The bytes are the elements in the
+// machine's byte order; a Bool element is one byte that must be 0 or 1.
+// File readers use it to read data straight into a tensor's memory.
+func HostBytes(b Buffer) []byte {
+	cb, ok := b.(*cpuBuffer)
+	if !ok {
+		return nil
+	}
+	n := cb.Len() * cb.dt.Size()
+	if n == 0 {
+		return []byte{}
+	}
+	var p unsafe.Pointer
+	switch s := cb.data.(type) {
+	case []float32:
+		p = unsafe.Pointer(unsafe.SliceData(s))
+	case []float64:
+		p = unsafe.Pointer(unsafe.SliceData(s))
+	case []int64:
+		p = unsafe.Pointer(unsafe.SliceData(s))
+	case []bool:
+		p = unsafe.Pointer(unsafe.SliceData(s))
+	case []uint8:
+		p = unsafe.Pointer(unsafe.SliceData(s))
+	}
+	return unsafe.Slice((*byte)(p), n)
 }
 
 // WrapHost makes a CPU buffer that uses the slice data ([]float32,

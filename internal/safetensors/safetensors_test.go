@@ -446,3 +446,30 @@ func TestWriteFileAtomicRelative(t *testing.T) {
 	require.Equal(t, len(sampleTensors()), f.Len())
 	require.NoError(t, f.Close())
 }
+
+func TestReadDataAndChunks(t *testing.T) {
+	data := writeBytesNoT([]Tensor{
+		{Name: "b", DType: device.Bool, Shape: []int{3}, Data: []byte{0, 1, 1}},
+		{Name: "f", DType: device.Float32, Shape: []int{2}, Data: []byte{1, 2, 3, 4, 5, 6, 7, 8}},
+	}, nil)
+	// A file writer other than ours may store true as any nonzero byte.
+	data[len(data)-9] = 7
+	f, err := Read(bytes.NewReader(data), int64(len(data)))
+	require.NoError(t, err)
+
+	dst := make([]byte, 3)
+	require.NoError(t, f.ReadData("b", dst))
+	require.Equal(t, []byte{0, 1, 1}, dst, "bools are normalised")
+	require.ErrorContains(t, f.ReadData("f", make([]byte, 7)), "the destination has 7 bytes, the tensor 8")
+	require.ErrorIs(t, f.ReadData("nope", nil), ErrNotFound)
+
+	var got [][]byte
+	require.NoError(t, f.ReadChunks("f", make([]byte, 3), func(c []byte) error {
+		got = append(got, append([]byte(nil), c...))
+		return nil
+	}))
+	require.Equal(t, [][]byte{{1, 2, 3}, {4, 5, 6}, {7, 8}}, got)
+	stop := errors.New("stop")
+	require.ErrorIs(t, f.ReadChunks("f", make([]byte, 3), func([]byte) error { return stop }), stop)
+	require.Error(t, f.ReadChunks("f", nil, func([]byte) error { return nil }))
+}

@@ -255,3 +255,18 @@ func TestLoadCheckpointSemantics(t *testing.T) {
 		})
 	}
 }
+
+// TestSaveCheckpointRemovesLeftovers: a save killed before its rename
+// leaves its temporary file; the next save to the same place removes it.
+func TestSaveCheckpointRemovesLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "checkpoint.safetensors")
+	left := filepath.Join(dir, ".checkpoint.safetensors.tmp-2718281828")
+	require.NoError(t, os.WriteFile(left, nil, 0o600)) // what kill -9 left
+	r := newRun(resumeSetups[0], 1)
+	require.NoError(t, SaveCheckpoint(path, r.checkpoint(1)))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	require.Equal(t, "checkpoint.safetensors", entries[0].Name())
+}

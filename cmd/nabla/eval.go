@@ -70,6 +70,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	model, err := loadModel(weights, arch, rec, dev)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			if rec != nil && rec.Status != "done" && *modelPath == "" {
+				return fmt.Errorf("%s not found: the run in %s is %s, and writes its weights when it finishes (resume it with nabla train -resume -out %s)",
+					weights, dir, rec.Status, dir)
+			}
 			return fmt.Errorf("%s not found: train a model first (nabla train -out %s), or name one with -model-file", weights, dir)
 		}
 		return err

@@ -408,6 +408,18 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 		if err := json.Unmarshal([]byte(ck.Metadata[metaHistory]), &history); err != nil {
 			return fmt.Errorf("-resume: %s: bad history: %v", t.path(checkpointFile), err)
 		}
+		if err := checkResumePoint(ck.Epoch, startStep, startLoss, len(history), trainLoader.Len()); err != nil {
+			return fmt.Errorf("-resume: %s: %w", t.path(checkpointFile), err)
+		}
+		if startEpoch < t.epochs {
+			// The weights of the run before this resume would look like
+			// the result until the resumed run writes its own.
+			if err := os.Remove(t.path(modelFile)); err == nil {
+				fmt.Fprintf(t.stdout, "note: removed %s, the weights before this resume; the resumed run writes new ones when it finishes\n", t.path(modelFile))
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
 		at := fmt.Sprintf("the end of epoch %d", startEpoch)
 		if startStep > 0 {
 			at = fmt.Sprintf("epoch %d, step %d of %d", startEpoch+1, startStep, trainLoader.Len())
@@ -567,6 +579,28 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 	fmt.Fprintf(t.stdout, "wrote %s (weights), %s (configuration and history), %s (last checkpoint), %s and %s (curves)\n",
 		t.path(modelFile), t.path(runFile), t.path(checkpointFile), t.path(lossPNG), t.path(accuracyPNG))
 	fmt.Fprintf(t.stdout, "evaluate with: nabla eval -out %s\n", t.out)
+	return nil
+}
+
+// checkResumePoint checks where a checkpoint says the run stands against
+// the run itself: the checkpoint is written after every epoch and at an
+// interruption, so its epoch is the number of epochs in its history, and
+// its step, within the epoch in progress, is before the epoch's last
+// batch (an interruption after it saves at the end of the epoch), with
+// the loss summed over those steps (a cross-entropy: finite, not
+// negative, 0 before the first step). A checksum cannot tell a file
+// written by another program from ours; these can.
+func checkResumePoint(epoch, step int, lossSum float64, history, batches int) error {
+	switch {
+	case epoch != history:
+		return fmt.Errorf("it is at epoch %d but its history records %d epochs: it was not written by this run", epoch, history)
+	case step < 0 || step >= batches:
+		return fmt.Errorf("step %d is outside the epoch's %d batches (0 to %d)", step, batches, batches-1)
+	case !(lossSum >= 0) || math.IsInf(lossSum, 1):
+		return fmt.Errorf("the loss summed over the epoch's first %d steps is %v, not a cross-entropy", step, lossSum)
+	case step == 0 && lossSum != 0:
+		return fmt.Errorf("the loss summed before the epoch's first step is %v, not 0", lossSum)
+	}
 	return nil
 }
 

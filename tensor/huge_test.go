@@ -64,6 +64,13 @@ func TestHugeRequestsFailWithTensorErrors(t *testing.T) {
 		{"Eye(2^32)", tensor.ErrShape, func() { tensor.Eye(1 << 32) }, []string{"[4294967296 4294967296]"}},
 		{"Rand beyond the limit", tensor.ErrMemory, func() { tensor.Rand(1 << 40) }, []string{"Rand", "[1099511627776]"}},
 		{"RandPerm beyond the limit", tensor.ErrMemory, func() { tensor.RandPerm(1 << 40) }, []string{"[1099511627776]"}},
+		{"Eye(-1)", tensor.ErrShape, func() { tensor.Eye(-1) }, []string{"negative dimension"}},
+		{"Int64 Arange past int", tensor.ErrShape, func() { tensor.Of(tensor.Int64).Arange(0, 1e19, 1) }, []string{"Arange"}},
+		{"Randn of 2^62", tensor.ErrMemory, func() { tensor.Randn(1 << 62) }, []string{"[4611686018427387904]"}},
+		{"RandInt of 2^62", tensor.ErrMemory, func() { tensor.RandInt(0, 10, 1<<62) }, []string{"int64"}},
+		{"Bernoulli 2^62 x 4", tensor.ErrShape, func() { tensor.Of(tensor.Float64).Bernoulli(0.5, 1<<62, 4) }, []string{"overflows int"}},
+		{"Bool Full of 2^62 x 4", tensor.ErrShape, func() { tensor.Of(tensor.Bool).Full(1, 1<<62, 4) }, []string{"overflows int"}},
+		{"Uint8 Ones beyond the limit", tensor.ErrMemory, func() { tensor.Of(tensor.Uint8).Ones(1 << 40) }, []string{"uint8"}},
 		{"FromSlice with a wrapping shape", tensor.ErrShape, func() { tensor.FromSlice([]float32{}, 0, 1<<62, 1<<62) },
 			[]string{"FromSlice"}},
 		{"Im2Col whose column count wraps", tensor.ErrShape, func() {

@@ -109,3 +109,21 @@ func TestResumeRemovesTheOldModel(t *testing.T) {
 	require.NotContains(t, stdout, "note: removed")
 	require.FileExists(t, model)
 }
+
+// TestTrainRemovesLeftovers: a run killed during a write leaves the
+// writer's temporary file in -out; the next write of that file removes
+// it.
+func TestTrainRemovesLeftovers(t *testing.T) {
+	out := t.TempDir()
+	var left []string
+	for _, name := range []string{runFile, checkpointFile, modelFile, lossPNG} {
+		p := filepath.Join(out, "."+name+".tmp-1234567")
+		require.NoError(t, os.WriteFile(p, nil, 0o644))
+		left = append(left, p)
+	}
+	code, _, stderr := runCLI(quickTrain(out, "-epochs", "1")...)
+	require.Equal(t, 0, code, stderr)
+	for _, p := range left {
+		require.NoFileExists(t, p)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/nabla-go/nabla/autograd"
 	"github.com/nabla-go/nabla/data"
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/safetensors"
 	"github.com/nabla-go/nabla/models"
 	"github.com/nabla-go/nabla/nn"
 	"github.com/nabla-go/nabla/optim"
@@ -284,25 +285,15 @@ func readRunRecord(dir string) (*runRecord, error) {
 	return &rec, nil
 }
 
-// writeFileAtomic writes b to path through a temporary file and a rename.
+// writeFileAtomic writes b to path through a temporary file, fsync and a
+// rename (safetensors.WriteFileAtomic, which the checkpoints use too, so
+// that the temporary files of a run killed mid-write are removed by the
+// next write of the same file).
 func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
+	return safetensors.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(b)
 		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	})
 }
 
 // makeOptimizer builds the optimizer the configuration names.

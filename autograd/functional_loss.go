@@ -71,17 +71,43 @@ func L1(input, target *Var, r Reduction) *Var {
 // BCE returns the binary cross-entropy -(t·ln p + (1-t)·ln(1-p)) of
 // probabilities p = input in [0, 1] against targets t, reduced by r
 // (F.binary_cross_entropy). As in PyTorch each logarithm is clamped to at
-// least -100, so p = 0 or 1 gives a large finite loss rather than ∞.
-// Prefer BCEWithLogits on raw scores: it is exact where Sigmoid
-// saturates.
+// least -100, so p = 0 or 1 gives a large finite loss rather than ∞, and
+// an input outside [0, 1] or NaN is an error (ErrArgument), on every
+// device, rather than a NaN loss. Prefer BCEWithLogits on raw scores: it
+// is exact where Sigmoid saturates.
 func BCE(input, target *Var, r Reduction) *Var {
 	const op = "BCELoss"
 	sameShape(op, input, target)
 	p, t := input.data, target.data
+	checkProbabilities(op, p)
 	logP := p.Log().ClampMin(-100)
 	log1mP := p.RSub(1).Log().ClampMin(-100)
 	l := log1mP.Add(t.Mul(logP.Sub(log1mP))).Neg()
 	return reduceLoss(op, record(op, l, bceRule(p, t, logP, log1mP), input, target), r)
+}
+
+// checkProbabilities panics unless every element of p lies in [0, 1], as
+// PyTorch's binary_cross_entropy requires ("all elements of input should
+// be between 0 and 1"). The test is a clamp, a comparison and a count on
+// p's device, one number read back; NaN fails it, since NaN equals
+// nothing. Only when it fails does p come to the host, to name an
+// offending element.
+func checkProbabilities(op string, p *tensor.Tensor) {
+	if p.Numel() == 0 {
+		return
+	}
+	if p.Clamp(0, 1).Ne(p).Sum().Item() == 0 {
+		return
+	}
+	vals := p.CPU().As(tensor.Float64).Contiguous().Float64s()
+	for i, v := range vals {
+		if !(v >= 0 && v <= 1) {
+			failf(op, tensor.ErrArgument, "all elements of input should be between 0 and 1, but element %d (of shape %v) is %v; apply Sigmoid first, or use BCEWithLogitsLoss on the raw scores",
+				i, p.Shape(), v)
+		}
+	}
+	// The device found a value the host does not: report it as such.
+	failf(op, tensor.ErrArgument, "all elements of input should be between 0 and 1, but %v found some outside that the host copy does not show", p.Device())
 }
 
 // BCEWithLogits returns the binary cross-entropy of Sigmoid(input) against

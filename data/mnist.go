@@ -60,17 +60,13 @@ var pixelScale = func() (lut [256]float32) {
 	return lut
 }()
 
-// newImageDataset builds the data set from host pixels of shape [n c h w]
-// and labels.
-func newImageDataset(pix []uint8, shape []int, labels []int64, classes []string) *ImageDataset {
-	images := tensor.FromSlice(pix, shape...)
-	if own, ok := device.HostData(images.Buffer()).([]uint8); ok && len(own) == len(pix) {
-		pix = own // share the tensor's copy rather than keep two
-	}
+// newImageDataset builds the data set from images, Uint8 [N C H W] on the
+// CPU, and labels, Int64 [N]; it keeps them as they are.
+func newImageDataset(images, labels *tensor.Tensor, classes []string) *ImageDataset {
 	return &ImageDataset{
 		images:  images,
-		pix:     pix,
-		labels:  tensor.FromSlice(labels, shape[0]),
+		pix:     device.HostData(images.Buffer()).([]uint8),
+		labels:  labels,
 		classes: slices.Clone(classes),
 	}
 }
@@ -162,6 +158,13 @@ func (d *ImageDataset) Classes() []string { return slices.Clone(d.classes) }
 // gzip-compressed. The counts must match and every label must lie in
 // 0..9. The images get one channel: samples are [1 H W]. Missing,
 // malformed or inconsistent files give an error naming the file.
+//
+// The files are hostile until checked: both headers are validated and
+// checked against each other (and an uncompressed file's header against
+// its size) before anything is allocated for the data, the images'
+// tensor is allocated under the CPU memory limit (see
+// device.CPUMemoryLimit), and the pixels are read straight into it, so
+// that loading takes the data's size in memory plus a small constant.
 func MNISTFromFiles(imagesPath, labelsPath string) (*ImageDataset, error) {
 	return mnistFromFiles(imagesPath, labelsPath, MNISTClasses[:])
 }
@@ -228,14 +231,16 @@ func mnistFromDir(name, dir string, subs []string, train bool, classes []string,
 }
 
 func mnistFromFiles(imagesPath, labelsPath string, classes []string) (*ImageDataset, error) {
-	images, err := idx.ReadFile(imagesPath)
+	images, err := idx.Open(imagesPath)
 	if err != nil {
 		return nil, fmt.Errorf("data: MNIST images: %w", err) // err names the file
 	}
-	labels, err := idx.ReadFile(labelsPath)
+	defer images.Close()
+	labels, err := idx.Open(labelsPath)
 	if err != nil {
 		return nil, fmt.Errorf("data: MNIST labels: %w", err)
 	}
+	defer labels.Close()
 	return mnistFromIDX(images, labels, imagesPath, labelsPath, classes)
 }
 
@@ -244,9 +249,12 @@ func mnistFromFiles(imagesPath, labelsPath string, classes []string) (*ImageData
 // image and label counts that differ, labels out of range.
 var ErrFormat = errors.New("not an MNIST-format data set")
 
-// mnistFromIDX checks a parsed image and label file and builds the data
-// set; the names are the files', for messages.
-func mnistFromIDX(images, labels *idx.File, imagesName, labelsName string, classes []string) (*ImageDataset, error) {
+// mnistFromIDX checks the headers of an image and a label file, then
+// reads the labels and the images, the images straight into the data
+// set's tensor (no second copy of the pixels); the names are the files',
+// for messages. Nothing is allocated for the data before both headers
+// have been checked against each other.
+func mnistFromIDX(images, labels *idx.Reader, imagesName, labelsName string, classes []string) (*ImageDataset, error) {
 	if images.Type != idx.Ubyte || len(images.Dims) != 3 {
 		return nil, fmt.Errorf("data: MNIST images %s: want unsigned bytes of dimensions [N H W], the file holds %v of dimensions %v: %w",
 			imagesName, images.Type, images.Dims, ErrFormat)
@@ -260,27 +268,25 @@ func mnistFromIDX(images, labels *idx.File, imagesName, labelsName string, class
 		return nil, fmt.Errorf("data: MNIST: %s holds %d images but %s holds %d labels: %w",
 			imagesName, n, labelsName, labels.Dims[0], ErrFormat)
 	}
-	pix, err := images.Uint8s()
-	if err != nil {
-		return nil, fmt.Errorf("data: MNIST images %s: %w", imagesName, err)
-	}
-	raw, err := labels.Uint8s()
+	raw, err := tensor.FromBytesFunc(tensor.Uint8, []int{n}, labels.ReadData)
 	if err != nil {
 		return nil, fmt.Errorf("data: MNIST labels %s: %w", labelsName, err)
 	}
-	if len(pix) != n*h*w || len(raw) != n {
-		// idx.Read guarantees the sizes; a File built by hand may not.
-		return nil, fmt.Errorf("data: MNIST: %s or %s has data that does not match its dimensions: %w", imagesName, labelsName, ErrFormat)
-	}
-	lab := make([]int64, n)
-	for i, v := range raw {
+	for i, v := range device.HostData(raw.Buffer()).([]uint8) {
 		if int(v) >= len(classes) {
 			return nil, fmt.Errorf("data: MNIST labels %s: label %d of sample %d is outside 0..%d: %w",
 				labelsName, v, i, len(classes)-1, ErrFormat)
 		}
-		lab[i] = int64(v)
 	}
-	return newImageDataset(pix, []int{n, 1, h, w}, lab, classes), nil
+	var lab *tensor.Tensor
+	if err := tensor.Catch(func() { lab = raw.As(tensor.Int64) }); err != nil {
+		return nil, fmt.Errorf("data: MNIST labels %s: %w", labelsName, err)
+	}
+	pix, err := tensor.FromBytesFunc(tensor.Uint8, []int{n, 1, h, w}, images.ReadData)
+	if err != nil {
+		return nil, fmt.Errorf("data: MNIST images %s: %w", imagesName, err)
+	}
+	return newImageDataset(pix, lab, classes), nil
 }
 
 // MNISTFromReaders reads an IDX image file and label file from readers, as
@@ -288,26 +294,30 @@ func mnistFromIDX(images, labels *idx.File, imagesName, labelsName string, class
 // by its magic bytes). classes names the labels, for example
 // FashionMNISTClasses[:]. It serves data embedded in a binary.
 func MNISTFromReaders(images, labels io.Reader, classes []string) (*ImageDataset, error) {
-	imf, err := readMaybeGzip(images)
+	imr, err := newIDXReader(images)
 	if err != nil {
 		return nil, fmt.Errorf("data: MNIST images: %w", err)
 	}
-	lbf, err := readMaybeGzip(labels)
+	lbr, err := newIDXReader(labels)
 	if err != nil {
 		return nil, fmt.Errorf("data: MNIST labels: %w", err)
 	}
-	return mnistFromIDX(imf, lbf, "images", "labels", classes)
+	return mnistFromIDX(imr, lbr, "images", "labels", classes)
 }
 
-func readMaybeGzip(r io.Reader) (*idx.File, error) {
+// newIDXReader reads the header of an IDX file from r, decompressing it
+// when it is gzip-compressed. The length of an uncompressed input that
+// tells it (see idx.StreamSize) is kept, so that its header is checked
+// against it.
+func newIDXReader(r io.Reader) (*idx.Reader, error) {
+	size := idx.StreamSize(r)
 	br := bufio.NewReader(r)
 	if magic, err := br.Peek(2); err == nil && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
-		defer zr.Close()
-		return idx.Read(zr)
+		return idx.NewReaderSize(zr, -1)
 	}
-	return idx.Read(br)
+	return idx.NewReaderSize(br, size)
 }

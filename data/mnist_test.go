@@ -147,7 +147,7 @@ func TestPixelScaleMatchesTensorOps(t *testing.T) {
 	for v := range all {
 		all[v] = uint8(v)
 	}
-	ds := newImageDataset(all, []int{1, 1, 16, 16}, []int64{0}, MNISTClasses[:])
+	ds := newImageDataset(tensor.FromSlice(all, 1, 1, 16, 16), tensor.FromSlice([]int64{0}), MNISTClasses[:])
 	want := tensor.FromSlice(all).As(tensor.Float32).Div(255.0).Float32s()
 	smp, err := ds.Get(0)
 	require.NoError(t, err)
@@ -386,23 +386,24 @@ func FuzzMNISTFromIDX(f *testing.F) {
 	f.Add(idxBytes(0x0D, []uint32{3, 1, 1}, make([]byte, 12)), idxBytes(0x0C, []uint32{3}, make([]byte, 12)))
 	f.Add([]byte{}, []byte{0, 0, 8, 1, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, images, labels []byte) {
-		imgs, err := idx.Read(bytes.NewReader(images))
-		if err != nil {
-			return
-		}
-		lbls, err := idx.Read(bytes.NewReader(labels))
-		if err != nil {
-			return
-		}
-		ds, err := mnistFromIDX(imgs, lbls, "images", "labels", MNISTClasses[:])
+		ds, err := MNISTFromReaders(bytes.NewReader(images), bytes.NewReader(labels), MNISTClasses[:])
 		if err != nil {
 			require.Nil(t, ds)
 			return
 		}
+		// What loaded is what the IDX parser reads from the same bytes,
+		// pixel for pixel and label for label.
+		imgs, err := idx.Read(bytes.NewReader(images))
+		require.NoError(t, err)
+		lbls, err := idx.Read(bytes.NewReader(labels))
+		require.NoError(t, err)
 		n := ds.Len()
 		require.Equal(t, imgs.Dims[0], n)
-		for _, y := range ds.Labels().Int64s() {
+		require.Equal(t, []int{n, 1, imgs.Dims[1], imgs.Dims[2]}, ds.Images().Shape())
+		require.Equal(t, imgs.Data, ds.Images().Uint8s())
+		for i, y := range ds.Labels().Int64s() {
 			require.True(t, y >= 0 && y < 10)
+			require.Equal(t, int64(lbls.Data[i]), y)
 		}
 		smp, err := ds.Get(n - 1)
 		require.NoError(t, err)

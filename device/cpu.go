@@ -3,6 +3,7 @@ package device
 import (
 	"errors"
 	"fmt"
+	"unsafe"
 )
 
 // cpuBuffer is host memory: data holds a []float32, []float64, []int64,
@@ -38,14 +39,19 @@ func newCPU() *host { return &host{} }
 
 func (c *host) Device() Device { return CPU() }
 
-// maxElements bounds a single allocation so that a corrupt shape fails
-// cleanly instead of exhausting memory (2^40 elements is far beyond any
-// real tensor on this class of machine).
-const maxElements = 1 << 40
-
+// Alloc makes a buffer of n elements. A request larger than the CPU
+// memory limit (CPUMemoryLimit) fails with a *MemoryError before the Go
+// runtime is asked: the runtime cannot fail an allocation, it ends the
+// process.
 func (c *host) Alloc(dt DType, n int) (Buffer, error) {
-	if n < 0 || n > maxElements {
+	if n < 0 {
 		return nil, fmt.Errorf("device: cpu: cannot allocate %d elements of %v", n, dt)
+	}
+	if !dt.Valid() {
+		return nil, fmt.Errorf("device: cpu: unknown dtype %v", dt)
+	}
+	if err := CheckCPUAlloc(dt, n); err != nil {
+		return nil, err
 	}
 	var data any
 	switch dt {
@@ -73,6 +79,35 @@ func HostData(b Buffer) any {
 		return cb.data
 	}
 	return nil
+}
+
+// HostBytes returns the memory of a CPU buffer as bytes, without a copy,
+// or nil for buffers of other backends. The bytes are the elements in the
+// machine's byte order; a Bool element is one byte that must be 0 or 1.
+// File readers use it to read data straight into a tensor's memory.
+func HostBytes(b Buffer) []byte {
+	cb, ok := b.(*cpuBuffer)
+	if !ok {
+		return nil
+	}
+	n := cb.Len() * cb.dt.Size()
+	if n == 0 {
+		return []byte{}
+	}
+	var p unsafe.Pointer
+	switch s := cb.data.(type) {
+	case []float32:
+		p = unsafe.Pointer(unsafe.SliceData(s))
+	case []float64:
+		p = unsafe.Pointer(unsafe.SliceData(s))
+	case []int64:
+		p = unsafe.Pointer(unsafe.SliceData(s))
+	case []bool:
+		p = unsafe.Pointer(unsafe.SliceData(s))
+	case []uint8:
+		p = unsafe.Pointer(unsafe.SliceData(s))
+	}
+	return unsafe.Slice((*byte)(p), n)
 }
 
 // WrapHost makes a CPU buffer that uses the slice data ([]float32,

@@ -29,15 +29,6 @@ func ContiguousStrides(shape []int) []int {
 // Numel is the number of elements the layout addresses.
 func (l Layout) Numel() int { return Numel(l.Shape) }
 
-// Numel returns the product of the dimensions of shape (1 for a scalar).
-func Numel(shape []int) int {
-	n := 1
-	for _, d := range shape {
-		n *= d
-	}
-	return n
-}
-
 // Rank is the number of dimensions.
 func (l Layout) Rank() int { return len(l.Shape) }
 

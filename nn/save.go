@@ -62,18 +62,18 @@ func Load(path string, m Module) error {
 	if err := checkState(want, have, names); err != nil {
 		return fmt.Errorf("nn: Load %s: %w", path, err)
 	}
+	// Every name, shape and dtype has been checked: each tensor is read
+	// straight into a tensor of its checked size (under the CPU memory
+	// limit), then copied into the model.
 	byName := make(map[string]*tensor.Tensor, len(want))
 	for _, w := range want {
 		if _, done := byName[w.Name]; done {
 			continue
 		}
-		st, err := f.Tensor(w.Name)
+		info, _ := f.Info(w.Name)
+		t, err := tensor.FromBytesFunc(info.DType, info.Shape, func(dst []byte) error { return f.ReadData(w.Name, dst) })
 		if err != nil {
-			return fmt.Errorf("nn: Load %s: %w", path, err)
-		}
-		t, err := decode(st)
-		if err != nil {
-			return fmt.Errorf("nn: Load %s: %w", path, err)
+			return fmt.Errorf("nn: Load %s: tensor %q: %w", path, w.Name, err)
 		}
 		byName[w.Name] = t
 	}
@@ -81,13 +81,4 @@ func Load(path string, m Module) error {
 		return fmt.Errorf("nn: Load %s: %w", path, err)
 	}
 	return nil
-}
-
-// decode builds a CPU tensor from a safetensors tensor.
-func decode(st safetensors.Tensor) (*tensor.Tensor, error) {
-	t, err := tensor.FromBytes(st.DType, st.Shape, st.Data)
-	if err != nil {
-		return nil, fmt.Errorf("tensor %q: %w", st.Name, err)
-	}
-	return t, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nabla-go/nabla/internal/safetensors"
 	"github.com/nabla-go/nabla/nn"
 	"github.com/nabla-go/nabla/tensor"
 )
@@ -70,6 +71,11 @@ type Checkpoint struct {
 	// example a run name or a git commit). LoadCheckpoint replaces it with
 	// the file's.
 	Metadata map[string]string
+	// AllowNonFinite makes LoadCheckpoint accept NaN and infinite values
+	// in the model's tensors and the optimizer's state, which it otherwise
+	// refuses, naming the tensor: a run that diverged can still be loaded
+	// for inspection. SaveCheckpoint ignores it.
+	AllowNonFinite bool
 }
 
 // Checkpoint file layout: tensors "model.<name>" and "optimizer.<name>",
@@ -155,32 +161,93 @@ func SaveCheckpoint(path string, c Checkpoint) error {
 // the file holds that part (to load only the weights for evaluation, set
 // only Model); one that is given but missing from the file is an error.
 //
-// The file is treated as hostile: everything (format, checksum, names,
-// shapes, dtypes, values) is validated before anything changes, and a
-// truncated, damaged or mismatched file gives an error wrapping ErrCorrupt
-// or ErrState, never a panic; the targets are then left as they were.
+// The file is treated as hostile, and everything is validated before
+// anything changes: first the file's structure and every tensor's name,
+// shape and dtype against the targets (the model's tensors, the
+// optimizer's parameters), before any data is read, so that a header
+// claiming a huge tensor costs nothing; then the data, read straight into
+// tensors of the checked sizes (under the CPU memory limit) with the
+// checksum; then the values: the epoch and the generator states, the
+// optimizer's hyperparameters (finite, in their ranges, representable in
+// the parameters' dtype) and state (finite, second moments non-negative,
+// consistent with each other), and the model's weights, which must be
+// finite unless c.AllowNonFinite is set. A truncated, damaged, mismatched
+// or nonsensical file gives an error wrapping ErrCorrupt or ErrState,
+// naming the tensor or entry at fault, never a panic; the targets are
+// then left as they were.
 func LoadCheckpoint(path string, c *Checkpoint) error {
-	return loadCheckpoint(path, c, func() (*readBundle, error) { return readBundleFile(path, formatCheckpoint) })
-}
-
-// loadCheckpoint implements LoadCheckpoint, reading the file with read.
-func loadCheckpoint(path string, c *Checkpoint, read func() (*readBundle, error)) error {
 	if c == nil {
 		return fmt.Errorf("optim: LoadCheckpoint: nil *Checkpoint")
 	}
+	f, err := openBundle(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return loadCheckpoint(path, c, f)
+}
+
+// loadCheckpointBytes is LoadCheckpoint for a file's contents in memory.
+func loadCheckpointBytes(name string, c *Checkpoint, data []byte) error {
+	f, err := openBundleBytes(name, data)
+	if err != nil {
+		return err
+	}
+	return loadCheckpoint(name, c, f)
+}
+
+// loadCheckpoint implements LoadCheckpoint on an opened file.
+func loadCheckpoint(path string, c *Checkpoint, f *safetensors.File) error {
 	targets, err := c.modelTargets("LoadCheckpoint")
 	if err != nil {
 		return err
 	}
-	rb, err := read()
+	byName, err := checkTargets(targets)
 	if err != nil {
+		return err
+	}
+	rb, err := newReadBundle(path, f, formatCheckpoint)
+	if err != nil {
+		return err
+	}
+	// Names, shapes and dtypes first: only what fits a target is read.
+	for _, nt := range targets {
+		if _, ok := f.Info(prefixModel + nt.Name); !ok {
+			return rb.errorf("the checkpoint has no model tensor %q", nt.Name)
+		}
+	}
+	if err := rb.read(func(name string, info safetensors.TensorInfo) (bool, error) {
+		switch {
+		case strings.HasPrefix(name, prefixModel):
+			if len(targets) == 0 {
+				return false, nil
+			}
+			return true, expectModel(rb, byName, strings.TrimPrefix(name, prefixModel), info)
+		case strings.HasPrefix(name, prefixOptimizer):
+			if c.Optimizer == nil {
+				return false, nil
+			}
+			return true, expectState(rb, c.Optimizer, prefixOptimizer, strings.TrimPrefix(name, prefixOptimizer), info)
+		case strings.HasPrefix(name, prefixScheduler):
+			if c.Scheduler == nil {
+				return false, nil
+			}
+			return true, expectState(rb, c.Scheduler, prefixScheduler, strings.TrimPrefix(name, prefixScheduler), info)
+		case name == tensorRNG || name == tensorDataRNG:
+			if name == tensorDataRNG && c.DataGenerator == nil {
+				return false, nil
+			}
+			return true, expectGeneratorState(rb, name, info)
+		}
+		return false, rb.errorf("unexpected tensor %q", name)
+	}); err != nil {
 		return err
 	}
 
 	// Parse and validate everything before changing anything.
 	epochStr, _ := rb.metaValue(metaEpoch)
 	epoch, err := strconv.Atoi(epochStr)
-	if err != nil || epoch < 0 {
+	if err != nil || epoch < 0 || strconv.Itoa(epoch) != epochStr {
 		return rb.corruptf("metadata %q = %q is not an epoch number", metaEpoch, epochStr)
 	}
 	rngState, err := rb.generatorState(tensorRNG)
@@ -195,7 +262,7 @@ func loadCheckpoint(path string, c *Checkpoint, read func() (*readBundle, error)
 	} else {
 		rb.used[tensorDataRNG] = true
 	}
-	model, err := rb.modelState(targets)
+	model, err := rb.modelState(targets, c.AllowNonFinite)
 	if err != nil {
 		return err
 	}
@@ -229,7 +296,14 @@ func loadCheckpoint(path string, c *Checkpoint, read func() (*readBundle, error)
 	var prevOpt StateDict
 	if c.Optimizer != nil {
 		prevOpt = c.Optimizer.StateDict()
-		if err := c.Optimizer.LoadStateDict(optSD); err != nil {
+		var err error
+		if o, ok := c.Optimizer.(*optimizer); ok {
+			// The state tensors are the bundle's own: kept without a copy.
+			err = o.loadStateDict(optSD, true, c.AllowNonFinite)
+		} else {
+			err = c.Optimizer.LoadStateDict(optSD)
+		}
+		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
@@ -274,6 +348,37 @@ func loadCheckpoint(path string, c *Checkpoint, read func() (*readBundle, error)
 	return nil
 }
 
+// checkTargets checks the model's named tensors (no nil tensor, no name
+// twice) and returns them by name.
+func checkTargets(targets []NamedTensor) (map[string]*tensor.Tensor, error) {
+	byName := make(map[string]*tensor.Tensor, len(targets))
+	for _, nt := range targets {
+		switch _, dup := byName[nt.Name]; {
+		case nt.Tensor == nil:
+			return nil, fmt.Errorf("optim: LoadCheckpoint: model tensor %q is nil", nt.Name)
+		case dup:
+			return nil, fmt.Errorf("optim: LoadCheckpoint: model tensor name %q appears twice", nt.Name)
+		}
+		byName[nt.Name] = nt.Tensor
+	}
+	return byName, nil
+}
+
+// expectModel checks a model tensor of the file against the model's
+// tensor of that name before it is read.
+func expectModel(rb *readBundle, byName map[string]*tensor.Tensor, name string, info safetensors.TensorInfo) error {
+	t, ok := byName[name]
+	switch {
+	case !ok:
+		return rb.errorf("the checkpoint has a model tensor %q that the model does not", name)
+	case !slices.Equal(info.Shape, t.Shape()):
+		return rb.errorf("model tensor %q has shape %v in the checkpoint, %v in the model", name, info.Shape, t.Shape())
+	case info.DType != t.DType():
+		return rb.errorf("model tensor %q is %v in the checkpoint, %v in the model", name, info.DType, t.DType())
+	}
+	return nil
+}
+
 // modelTargets returns the named tensors of c's model: nn.StateDict of
 // Model, or ModelState.
 func (c *Checkpoint) modelTargets(op string) ([]NamedTensor, error) {
@@ -290,6 +395,17 @@ func (c *Checkpoint) modelTargets(op string) ([]NamedTensor, error) {
 	return c.ModelState, nil
 }
 
+// expectGeneratorState checks the header of a generator state tensor
+// before it is read: 1-D Uint8 of a generator state's size, with or
+// without the Philox part (tensor.Generator.SetState).
+func expectGeneratorState(rb *readBundle, name string, info safetensors.TensorInfo) error {
+	if info.DType != tensor.Uint8 || len(info.Shape) != 1 || (info.Shape[0] != tensor.StateSize && info.Shape[0] != tensor.StateSize-16) {
+		return rb.corruptf("generator state %q is %v of shape %v, want a 1-D uint8 tensor of %d (or %d) bytes",
+			name, info.DType, info.Shape, tensor.StateSize, tensor.StateSize-16)
+	}
+	return nil
+}
+
 // generatorState returns the generator state stored as the Uint8 tensor
 // name, checked by restoring it into a scratch generator.
 func (rb *readBundle) generatorState(name string) ([]byte, error) {
@@ -302,65 +418,38 @@ func (rb *readBundle) generatorState(name string) ([]byte, error) {
 		return nil, rb.errorf("no generator state %q", name)
 	}
 	rb.used[name] = true
-	if st.DType != tensor.Uint8 || len(st.Shape) != 1 {
-		return nil, rb.corruptf("generator state %q is %v of shape %v, want a 1-D uint8 tensor", name, st.DType, st.Shape)
-	}
-	if err := tensor.NewGenerator(0).SetState(st.Data); err != nil {
+	state := st.Uint8s()
+	if err := tensor.NewGenerator(0).SetState(state); err != nil {
 		return nil, rb.corruptf("generator state %q: %v", name, err)
 	}
-	return st.Data, nil
+	return state, nil
 }
 
-// modelState decodes the model's tensors in the order of targets and
-// checks that they match the targets exactly. With no targets the model
-// part of the file is skipped.
-func (rb *readBundle) modelState(targets []NamedTensor) ([]*tensor.Tensor, error) {
+// modelState returns the model's tensors, read and checked by read, in
+// the order of targets, after checking that they hold finite values
+// (unless allowNonFinite). With no targets the model part of the file is
+// skipped.
+func (rb *readBundle) modelState(targets []NamedTensor, allowNonFinite bool) ([]*tensor.Tensor, error) {
 	if len(targets) == 0 {
 		rb.skip(prefixModel)
 		return nil, nil
 	}
 	out := make([]*tensor.Tensor, len(targets))
-	seen := map[string]bool{}
 	for i, nt := range targets {
-		switch {
-		case nt.Tensor == nil:
-			return nil, fmt.Errorf("optim: LoadCheckpoint: model tensor %q is nil", nt.Name)
-		case seen[nt.Name]:
-			return nil, fmt.Errorf("optim: LoadCheckpoint: model tensor name %q appears twice", nt.Name)
-		}
-		seen[nt.Name] = true
-		key := prefixModel + nt.Name
-		if _, ok := rb.tensors[key]; !ok {
-			return nil, rb.errorf("the checkpoint has no model tensor %q", nt.Name)
-		}
-		t, err := rb.tensor(key)
+		t, err := rb.tensor(prefixModel + nt.Name)
 		if err != nil {
 			return nil, err
 		}
-		if !slices.Equal(t.Shape(), nt.Tensor.Shape()) {
-			return nil, rb.errorf("model tensor %q has shape %v in the checkpoint, %v in the model", nt.Name, t.Shape(), nt.Tensor.Shape())
-		}
-		if t.DType() != nt.Tensor.DType() {
-			return nil, rb.errorf("model tensor %q is %v in the checkpoint, %v in the model", nt.Name, t.DType(), nt.Tensor.DType())
+		if !allowNonFinite {
+			bad, err := badValue(t, false, false)
+			if err != nil {
+				return nil, fmt.Errorf("optim: %s: model tensor %q: %w", rb.path, nt.Name, err)
+			}
+			if bad != "" {
+				return nil, rb.errorf("model tensor %q is not finite: %s (set Checkpoint.AllowNonFinite to load it anyway)", nt.Name, bad)
+			}
 		}
 		out[i] = t
 	}
-	for _, name := range rb.names(prefixModel) {
-		if !rb.used[name] {
-			return nil, rb.errorf("the checkpoint has a model tensor %q that the model does not", strings.TrimPrefix(name, prefixModel))
-		}
-	}
 	return out, nil
-}
-
-// skip marks every tensor and metadata entry under prefix as used.
-func (rb *readBundle) skip(prefix string) {
-	for _, name := range rb.names(prefix) {
-		rb.used[name] = true
-	}
-	for k := range rb.meta {
-		if strings.HasPrefix(k, prefix) {
-			rb.used["meta:"+k] = true
-		}
-	}
 }

@@ -1,16 +1,21 @@
 package optim
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/nabla-go/nabla/autograd"
+	"github.com/nabla-go/nabla/internal/safetensors"
 	"github.com/nabla-go/nabla/nn"
 	"github.com/nabla-go/nabla/tensor"
 )
@@ -240,9 +245,7 @@ func TestCheckpointCorruptFiles(t *testing.T) {
 			damaged = append(damaged[:0], data...)
 			damaged[i] ^= 0x01
 			c := ckpt.checkpoint(0)
-			err := loadCheckpoint("damaged", &c, func() (*readBundle, error) {
-				return readBundleBytes("damaged", damaged, formatCheckpoint)
-			})
+			err := loadCheckpointBytes("damaged", &c, damaged)
 			require.Error(t, err, "byte %d flipped", i)
 			require.True(t, errors.Is(err, ErrCorrupt) || errors.Is(err, ErrState), "byte %d: %v", i, err)
 		}
@@ -377,23 +380,204 @@ func TestCheckpointNNModuleResume(t *testing.T) {
 	require.Error(t, SaveCheckpoint(path, c))
 }
 
-// FuzzLoadCheckpoint feeds arbitrary bytes to the checkpoint reader: it
-// must return an error or load, never panic.
+// FuzzLoadCheckpoint loads checkpoints whose content the fuzzer edits
+// and whose checksum is then recomputed: a random change to a file almost
+// never survives the checksum, which would keep the fuzzer out of every
+// check behind it. The input is a short script of edits to a valid
+// checkpoint (an Adam AMSGrad run with a schedule): set a byte of a
+// tensor's data, set a metadata value (from a list of troublesome values
+// or the input's own bytes), swap two tensors' data, reshape, retype,
+// rename or drop a tensor, drop or add a metadata entry. Short inputs
+// keep each run and the minimisation of new inputs fast. (The file's
+// structure is fuzzed by the safetensors reader's FuzzRead, and every
+// byte of a checkpoint is flipped by TestCheckpointCorruptFiles.)
+//
+// Whatever the edits, the load must either fail with ErrCorrupt or
+// ErrState and leave the targets as they were, or succeed with exactly
+// the file's weights, finite, and an optimizer state that passes the
+// value checks.
 func FuzzLoadCheckpoint(f *testing.F) {
 	r := newRun(resumeSetups[4], 1)
 	r.epoch()
 	path := filepath.Join(f.TempDir(), "ckpt.safetensors")
 	require.NoError(f, SaveCheckpoint(path, r.checkpoint(1)))
-	data, err := os.ReadFile(path)
+	st, err := safetensors.ReadFile(path)
 	require.NoError(f, err)
-	f.Add(data)
-	f.Add(data[:len(data)/2])
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		target := newRun(resumeSetups[4], 2)
+	base, err := st.Tensors()
+	require.NoError(f, err)
+	baseMeta := st.Metadata()
+	require.NoError(f, st.Close())
+
+	f.Add([]byte{})                          // the valid checkpoint
+	f.Add([]byte{0, 3, 0, 7, 0xff})          // a NaN exponent byte in a tensor
+	f.Add([]byte{1, 5, 2})                   // a metadata value from the list
+	f.Add([]byte{2, 1, 2})                   // two tensors' data swapped
+	f.Add([]byte{3, 4, 1, 6, 7, 1, 1, 2, 3}) // reshape, retype, rename
+	f.Add([]byte{5, 2, 6, 9, 1, 0x80})       // drop a tensor, drop and add metadata
+	f.Add([]byte{1, 0, 0x80, '1', 'e', '9'}) // a metadata value from the input
+
+	// The target is built once; a successful load is undone after it.
+	target := newRun(resumeSetups[4], 2)
+	target.epoch()
+	weights := target.model.state()
+	saved := make([][]byte, len(weights))
+	for i, w := range weights {
+		saved[i] = w.Tensor.Bytes()
+	}
+	optSD, schedSD := target.opt.StateDict(), target.sched.StateDict()
+	f.Fuzz(func(t *testing.T, script []byte) {
+		file := editCheckpoint(base, baseMeta, script)
 		c := target.checkpoint(0)
-		_ = loadCheckpoint("fuzz", &c, func() (*readBundle, error) { return readBundleBytes("fuzz", b, formatCheckpoint) })
+		err := loadCheckpointBytes("fuzz", &c, file)
+		if err != nil {
+			require.True(t, errors.Is(err, ErrCorrupt) || errors.Is(err, ErrState), "%v", err)
+			for i, w := range weights {
+				require.Equal(t, saved[i], w.Tensor.Bytes(), "a failed load changed %q", w.Name)
+			}
+			require.Equal(t, optSD.Scalars, target.opt.StateDict().Scalars, "a failed load changed the optimizer")
+			return
+		}
+		// Loaded: the model holds the file's weights, all finite, and
+		// what the optimizer took passes the checks of a file.
+		st, err := safetensors.Read(bytes.NewReader(file), int64(len(file)))
+		require.NoError(t, err)
+		for _, w := range weights {
+			want, err := st.Tensor(prefixModel + w.Name)
+			require.NoError(t, err)
+			require.Equal(t, want.Data, w.Tensor.Bytes(), "model tensor %q", w.Name)
+			bad, err := badValue(w.Tensor, false, false)
+			require.NoError(t, err)
+			require.Empty(t, bad, "model tensor %q", w.Name)
+		}
+		sd := target.opt.StateDict()
+		require.True(t, sd.Scalars[keyLR] >= 0 && sd.Scalars[keyLR] <= math.MaxFloat32)
+		for name, v := range sd.Tensors {
+			_, slot, _ := strings.Cut(strings.TrimPrefix(name, statePrefix), ".")
+			bad, err := badValue(v, false, squaredSlots[slot])
+			require.NoError(t, err)
+			require.Empty(t, bad, "state tensor %q", name)
+		}
+		// Undo the load for the next run.
+		for i, w := range weights {
+			restored, err := tensor.FromBytes(w.Tensor.DType(), w.Tensor.Shape(), saved[i])
+			require.NoError(t, err)
+			w.Tensor.CopyFrom(restored)
+		}
+		require.NoError(t, target.opt.LoadStateDict(optSD))
+		require.NoError(t, target.sched.LoadStateDict(schedSD))
 	})
+}
+
+// fuzzValues are metadata values that have broken parsers.
+var fuzzValues = []string{"", "-1", "0", "1", "2", "0.5", "1.5", "-0", "1e308", "-1e308", "NaN", "+Inf", "-Inf",
+	"1e-320", "9007199254740993", "99999999999999999999", "18446744073709551616", "+3", "03", "0x10", " 1", "abc"}
+
+// editCheckpoint applies a fuzz script to a checkpoint's tensors and
+// metadata and returns the file, with its checksum recomputed. Each edit
+// is an opcode byte and operand bytes (missing operands read as zeros);
+// an edit that would not make a writable file is skipped.
+func editCheckpoint(base []safetensors.Tensor, baseMeta map[string]string, script []byte) []byte {
+	ts := make([]safetensors.Tensor, len(base))
+	for i, t := range base {
+		ts[i] = safetensors.Tensor{Name: t.Name, DType: t.DType, Shape: slices.Clone(t.Shape), Data: slices.Clone(t.Data)}
+	}
+	meta := maps.Clone(baseMeta)
+	next := func() int {
+		if len(script) == 0 {
+			return 0
+		}
+		b := script[0]
+		script = script[1:]
+		return int(b)
+	}
+	keys := func() []string { return sortedKeys(meta) }
+	for len(script) > 0 {
+		op := next() % 7
+		if op == 6 || len(ts) == 0 {
+			op = 1 // metadata only
+		}
+		switch op {
+		case 0: // set a data byte
+			t := &ts[next()%len(ts)]
+			if pos := next()<<8 | next(); len(t.Data) > 0 {
+				t.Data[pos%len(t.Data)] = byte(next())
+			}
+		case 1: // set a metadata value
+			ks := keys()
+			k := ks[next()%len(ks)]
+			if v := next(); v < 0x80 {
+				meta[k] = fuzzValues[v%len(fuzzValues)]
+			} else {
+				n := min(v-0x80, len(script))
+				meta[k], script = strings.ToValidUTF8(string(script[:n]), "?"), script[n:]
+			}
+		case 2: // swap two tensors' data (of one length)
+			a, b := &ts[next()%len(ts)], &ts[next()%len(ts)]
+			if len(a.Data) == len(b.Data) {
+				a.Data, b.Data = b.Data, a.Data
+			}
+		case 3: // reshape: move a factor between two dimensions
+			t := &ts[next()%len(ts)]
+			if len(t.Shape) > 0 {
+				i, j, k := next()%len(t.Shape), next()%(len(t.Shape)+1), next()%4+1
+				if t.Shape[i]%k == 0 {
+					t.Shape[i] /= k
+					if j == len(t.Shape) {
+						t.Shape = append(t.Shape, k)
+					} else {
+						t.Shape[j] *= k
+					}
+				}
+			}
+		case 4: // retype: float32 data read as another 4-byte-aligned type
+			t := &ts[next()%len(ts)]
+			switch next() % 3 {
+			case 0:
+				if len(t.Data)%8 == 0 && len(t.Shape) > 0 && t.Shape[len(t.Shape)-1]%2 == 0 {
+					t.DType, t.Shape[len(t.Shape)-1] = tensor.Float64, t.Shape[len(t.Shape)-1]/2
+				}
+			case 1:
+				t.DType, t.Shape = tensor.Uint8, []int{len(t.Data)}
+			case 2:
+				if len(t.Data)%8 == 0 {
+					t.DType, t.Shape = tensor.Int64, []int{len(t.Data) / 8}
+				}
+			}
+		case 5: // rename or drop a tensor, drop or add metadata
+			i := next() % len(ts)
+			switch next() % 4 {
+			case 0:
+				ts = append(ts[:i], ts[i+1:]...)
+			case 1:
+				ts[i].Name = ts[next()%len(ts)].Name + "x"
+			case 2:
+				ks := keys()
+				delete(meta, ks[next()%len(ks)])
+			case 3:
+				ks := keys()
+				meta[ks[next()%len(ks)]+"x"] = fuzzValues[next()%len(fuzzValues)]
+			}
+		}
+	}
+	if len(meta) == 0 {
+		meta = nil
+	}
+	var buf bytes.Buffer
+	if meta != nil {
+		meta[metaChecksum] = checksum(ts, meta)
+	}
+	if err := safetensors.Write(&buf, ts, meta); err != nil {
+		// Two tensors of one name, or a shape that no longer fits:
+		// fall back to the edits' metadata on the original tensors.
+		buf.Reset()
+		if meta != nil {
+			meta[metaChecksum] = checksum(base, meta)
+		}
+		if err := safetensors.Write(&buf, base, meta); err != nil {
+			panic(err) // the edits' metadata is valid UTF-8, the base tensors valid
+		}
+	}
+	return buf.Bytes()
 }
 
 // TestCheckpointGeneratorState saves both generators mid-stream (a
@@ -424,9 +608,11 @@ func TestCheckpointGeneratorState(t *testing.T) {
 
 	// The file holds the generator states as Uint8 tensors whose first
 	// 5056 bytes are torch.get_rng_state()'s layout.
-	rb, err := readBundleFile(path, formatCheckpoint)
+	f, err := safetensors.ReadFile(path)
 	require.NoError(t, err)
-	st := rb.tensors[tensorRNG]
+	defer f.Close()
+	st, err := f.Tensor(tensorRNG)
+	require.NoError(t, err)
 	require.Equal(t, tensor.Uint8, st.DType)
 	require.Equal(t, []int{tensor.StateSize}, st.Shape)
 	require.Equal(t, uint64(31), binary.LittleEndian.Uint64(st.Data))

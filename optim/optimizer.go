@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/nabla-go/nabla/autograd"
+	"github.com/nabla-go/nabla/device"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -23,7 +24,8 @@ type Optimizer interface {
 	// LR returns the current learning rate.
 	LR() float64
 	// SetLR changes the learning rate; the schedules use it. It panics
-	// when lr is negative or not finite.
+	// when lr is negative, not finite, or too large for the parameters'
+	// dtype (above 3.4e38 for float32 parameters).
 	SetLR(lr float64)
 	// Params returns the parameters, in the order their state is indexed.
 	Params() []*autograd.Var
@@ -33,9 +35,11 @@ type Optimizer interface {
 	StateDict() StateDict
 	// LoadStateDict replaces the optimizer's state and hyperparameters
 	// (learning rate included) with sd, which must come from an optimizer
-	// of the same kind over parameters of the same shapes. State tensors
-	// are moved to each parameter's device and dtype. On error the
-	// optimizer is unchanged.
+	// of the same kind over parameters of the same shapes, with valid
+	// values: hyperparameters in their ranges, state tensors finite, sums
+	// and averages of squared gradients non-negative. State tensors are
+	// moved to each parameter's device and dtype. On error the optimizer
+	// is unchanged.
 	LoadStateDict(sd StateDict) error
 }
 
@@ -122,15 +126,16 @@ func newOptimizer(a *algorithm, params []*autograd.Var, lr float64, defaults con
 	cfg := defaults
 	cfg.lr = lr
 	applyOptions(op, &cfg, a.options, opts)
-	if msg := firstProblem(nonNegative("learning rate", lr), a.check(&cfg)); msg != "" {
-		argPanic(op, msg)
-	}
-	return &optimizer{
+	o := &optimizer{
 		algo:   a,
 		params: slices.Clone(params),
 		cfg:    cfg,
 		state:  make([]paramState, len(params)),
 	}
+	if msg := firstProblem(nonNegative("learning rate", lr), a.check(&cfg), o.representable(&cfg)); msg != "" {
+		argPanic(op, msg)
+	}
+	return o
 }
 
 // Step implements Optimizer.
@@ -176,7 +181,9 @@ func (o *optimizer) LR() float64 { return o.cfg.lr }
 
 // SetLR implements Optimizer.
 func (o *optimizer) SetLR(lr float64) {
-	if msg := nonNegative("learning rate", lr); msg != "" {
+	c := o.cfg
+	c.lr = lr
+	if msg := firstProblem(nonNegative("learning rate", lr), o.representable(&c)); msg != "" {
 		argPanic("optim."+o.algo.kind+".SetLR", msg)
 	}
 	o.cfg.lr = lr
@@ -237,9 +244,20 @@ func (o *optimizer) StateDict() StateDict {
 	return sd
 }
 
-// LoadStateDict implements Optimizer.
-func (o *optimizer) LoadStateDict(sd StateDict) error {
-	cfg, state, err := o.parseState(sd)
+// LoadStateDict implements Optimizer. Besides the structure of sd it
+// checks its values: hyperparameters in their ranges and representable in
+// the parameters' dtype, state tensors finite, the running sums and
+// averages of squared gradients non-negative and AMSGrad's maximum at
+// least the average it bounds.
+func (o *optimizer) LoadStateDict(sd StateDict) error { return o.loadStateDict(sd, false, false) }
+
+// loadStateDict implements LoadStateDict. owned says that sd's tensors
+// belong to the caller alone (a file's loader), so that those already on
+// the parameter's device and dtype are kept rather than copied;
+// allowNonFinite accepts NaN and infinite state (LoadCheckpoint's
+// AllowNonFinite).
+func (o *optimizer) loadStateDict(sd StateDict, owned, allowNonFinite bool) error {
+	cfg, state, err := o.parseState(sd, owned, allowNonFinite)
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrState, o.algo.kind, err)
 	}
@@ -249,7 +267,7 @@ func (o *optimizer) LoadStateDict(sd StateDict) error {
 
 // parseState validates sd against the optimizer and returns the
 // hyperparameters and state it describes, without changing o.
-func (o *optimizer) parseState(sd StateDict) (config, []paramState, error) {
+func (o *optimizer) parseState(sd StateDict, owned, allowNonFinite bool) (config, []paramState, error) {
 	a := o.algo
 	if sd.Kind != a.kind {
 		return config{}, nil, fmt.Errorf("the state dict is from %s, not %s", describeKind(sd.Kind), a.kind)
@@ -272,7 +290,7 @@ func (o *optimizer) parseState(sd StateDict) (config, []paramState, error) {
 			return config{}, nil, err
 		}
 	}
-	if msg := firstProblem(nonNegative("learning rate", cfg.lr), a.check(&cfg)); msg != "" {
+	if msg := firstProblem(nonNegative("learning rate", cfg.lr), a.check(&cfg), o.representable(&cfg)); msg != "" {
 		return config{}, nil, fmt.Errorf("%s", msg)
 	}
 	slotNames := a.slots(&cfg)
@@ -284,7 +302,7 @@ func (o *optimizer) parseState(sd StateDict) (config, []paramState, error) {
 		if key == keyParams || key == keyLR || slices.Contains(a.hypers, key) {
 			continue
 		}
-		i, name, ok := o.stateKey(key)
+		i, name, ok := parseStateKey(key, len(o.params))
 		if !ok || name != keyStep || !a.usesStep {
 			return config{}, nil, fmt.Errorf("unexpected scalar %q", key)
 		}
@@ -295,7 +313,7 @@ func (o *optimizer) parseState(sd StateDict) (config, []paramState, error) {
 	}
 	for _, key := range sortedKeys(sd.Tensors) {
 		t := sd.Tensors[key]
-		i, name, ok := o.stateKey(key)
+		i, name, ok := parseStateKey(key, len(o.params))
 		if !ok || !slices.Contains(slotNames, name) {
 			return config{}, nil, fmt.Errorf("unexpected tensor %q (a parameter's state here holds %s)", key, describeSlots(slotNames))
 		}
@@ -309,10 +327,21 @@ func (o *optimizer) parseState(sd StateDict) (config, []paramState, error) {
 		if !t.DType().IsFloat() {
 			return config{}, nil, fmt.Errorf("tensor %q has dtype %v; optimizer state is float32 or float64", key, t.DType())
 		}
+		bad, err := badValue(t, allowNonFinite, squaredSlots[name])
+		if err != nil {
+			return config{}, nil, fmt.Errorf("tensor %q: %w", key, err)
+		}
+		if bad != "" {
+			what := "is not finite"
+			if squaredSlots[name] {
+				what = "is not a finite non-negative number, as an average or sum of squares must be"
+			}
+			return config{}, nil, fmt.Errorf("tensor %q %s: %s", key, what, bad)
+		}
 		var moved *tensor.Tensor
 		if err := tensor.Catch(func() {
 			moved = t.As(p.DType()).To(p.Device())
-			if moved == t {
+			if moved == t && !owned {
 				moved = t.Clone() // the optimizer must not share memory with the caller's dict
 			}
 		}); err != nil {
@@ -331,12 +360,98 @@ func (o *optimizer) parseState(sd StateDict) (config, []paramState, error) {
 		case a.usesStep && !hasStep[i] && have > 0:
 			return config{}, nil, fmt.Errorf("parameter %d has state tensors but no %q", i, statePrefix+strconv.Itoa(i)+"."+keyStep)
 		}
+		if vmax, v := state[i].slots[slotMaxExpSq], state[i].slots[slotExpAvgSq]; vmax != nil && v != nil {
+			// AMSGrad stores max(vmax, v) after updating v: never less.
+			var below bool
+			if err := tensor.Catch(func() { below = vmax.Lt(v).As(tensor.Float32).Max().Item() != 0 }); err != nil {
+				return config{}, nil, fmt.Errorf("parameter %d: %w", i, err)
+			}
+			if below {
+				return config{}, nil, fmt.Errorf("%q is below %q somewhere, but AMSGrad keeps the maximum of the averages: the state was altered",
+					statePrefix+strconv.Itoa(i)+"."+slotMaxExpSq, statePrefix+strconv.Itoa(i)+"."+slotExpAvgSq)
+			}
+		}
 	}
 	return cfg, state, nil
 }
 
-// stateKey parses "state.<i>.<name>" with i a valid parameter index.
-func (o *optimizer) stateKey(key string) (i int, name string, ok bool) {
+// squaredSlots are the state slots that hold averages or sums of squared
+// gradients (plus AdaGrad's non-negative initial value): a negative
+// element can only come from a damaged or altered state, and would make
+// the update take the square root of a negative number.
+var squaredSlots = map[string]bool{slotSum: true, slotSquareAvg: true, slotExpAvgSq: true, slotMaxExpSq: true}
+
+// representable reports a float hyperparameter that the parameters'
+// dtype cannot hold: the updates of float32 parameters compute in float32,
+// where a learning rate of 1e308 is infinite.
+func (o *optimizer) representable(c *config) string {
+	f32 := false
+	for _, p := range o.params {
+		f32 = f32 || p.DType() == tensor.Float32
+	}
+	if !f32 {
+		return ""
+	}
+	for _, h := range append([]string{keyLR}, o.algo.hypers...) {
+		if f := c.floatField(h); f != nil && math.Abs(*f) > math.MaxFloat32 {
+			return fmt.Sprintf("invalid %s %v: the parameters are float32, which cannot hold it (at most %v)", h, *f, float32(math.MaxFloat32))
+		}
+	}
+	return ""
+}
+
+// badValue describes the first element of a float tensor that is not
+// finite (unless allowNonFinite) or, with nonNegative, is negative; ""
+// when there is none. A contiguous CPU tensor is scanned where it lies;
+// on another device the test runs there, so that the tensor comes to the
+// host only when it holds a bad value.
+func badValue(t *tensor.Tensor, allowNonFinite, nonNegative bool) (desc string, err error) {
+	if t.Numel() == 0 || !t.DType().IsFloat() || (allowNonFinite && !nonNegative) {
+		return "", nil
+	}
+	err = tensor.Catch(func() {
+		host := t
+		if !t.Device().IsCPU() || !t.IsContiguous() {
+			var bad *tensor.Tensor
+			if !allowNonFinite {
+				bad = t.Sub(t).Ne(0) // x - x is 0 for finite x, NaN for NaN and ±Inf
+			}
+			if nonNegative {
+				if neg := t.Lt(0); bad == nil {
+					bad = neg
+				} else {
+					bad = bad.LogicalOr(neg)
+				}
+			}
+			if bad.As(tensor.Float32).Max().Item() == 0 {
+				return
+			}
+			host = t.CPU().Contiguous()
+		}
+		switch data := device.HostData(host.Buffer()).(type) {
+		case []float32:
+			desc = firstBad(data[host.Offset():host.Offset()+host.Numel()], allowNonFinite, nonNegative)
+		case []float64:
+			desc = firstBad(data[host.Offset():host.Offset()+host.Numel()], allowNonFinite, nonNegative)
+		}
+	})
+	return desc, err
+}
+
+// firstBad describes the first element of vals that badValue refuses.
+func firstBad[T float32 | float64](vals []T, allowNonFinite, nonNegative bool) string {
+	for i, v := range vals {
+		f := float64(v)
+		if (!allowNonFinite && (math.IsNaN(f) || math.IsInf(f, 0))) || (nonNegative && v < 0) {
+			return fmt.Sprintf("element %d is %v", i, v)
+		}
+	}
+	return ""
+}
+
+// parseStateKey parses "state.<i>.<name>" with i a parameter index below
+// n.
+func parseStateKey(key string, n int) (i int, name string, ok bool) {
 	rest, found := strings.CutPrefix(key, statePrefix)
 	if !found {
 		return 0, "", false
@@ -346,7 +461,7 @@ func (o *optimizer) stateKey(key string) (i int, name string, ok bool) {
 		return 0, "", false
 	}
 	i, err := strconv.Atoi(idx)
-	if err != nil || strconv.Itoa(i) != idx || i < 0 || i >= len(o.params) {
+	if err != nil || strconv.Itoa(i) != idx || i < 0 || i >= n {
 		return 0, "", false
 	}
 	return i, name, true

@@ -1,6 +1,10 @@
 package tensor
 
-import "github.com/nabla-go/nabla/device"
+import (
+	"fmt"
+
+	"github.com/nabla-go/nabla/device"
+)
 
 // BroadcastShapes returns the shape that shapes broadcast to under NumPy's
 // rules (align at the right; each dimension equal or 1), or an error.
@@ -27,6 +31,10 @@ func BroadcastShapes(shapes ...[]int) ([]int, error) {
 					Msg: "shapes " + shapeList(shapes) + " do not broadcast (dimension " + itoa(j-rank) + ": " + itoa(out[j]) + " vs " + itoa(d) + ")"}
 			}
 		}
+	}
+	if _, err := device.CheckedNumel(out); err != nil {
+		return nil, &Error{Op: "Broadcast", Kind: ErrShape, Cause: err,
+			Msg: "shapes " + shapeList(shapes) + " broadcast to " + fmt.Sprint(out) + ", which has too many elements: their number overflows int"}
 	}
 	return out, nil
 }

@@ -1,6 +1,11 @@
 package tensor
 
-import "github.com/nabla-go/nabla/device"
+import (
+	"math"
+	"math/bits"
+
+	"github.com/nabla-go/nabla/device"
+)
 
 // ConvGeometry describes the sliding window of a 2-D convolution or pooling;
 // see device.ConvGeometry.
@@ -18,9 +23,8 @@ func Im2Col(x *Tensor, g ConvGeometry) *Tensor {
 		fail(op, ErrShape, "needs an [N, C, H, W] input, got shape %v", x.layout.Shape)
 	}
 	checkConvDType(op, x)
-	checkGeometry(op, g, x.layout.Shape[2], x.layout.Shape[3])
 	s := x.layout.Shape
-	out := x.emptyLike(op, x.DType(), g.ColumnShape(s[0], s[1], s[2], s[3]))
+	out := x.emptyLike(op, x.DType(), columnShape(op, g, s[0], s[1], s[2], s[3]))
 	check(op, x.be.Im2Col(out.view(), x.view(), g))
 	return out
 }
@@ -39,9 +43,8 @@ func Col2Im(cols *Tensor, channels, height, width int, g ConvGeometry) *Tensor {
 		fail(op, ErrShape, "negative output size %dx%dx%d", channels, height, width)
 	}
 	checkConvDType(op, cols)
-	checkGeometry(op, g, height, width)
 	n := cols.layout.Shape[0]
-	want := g.ColumnShape(n, channels, height, width)
+	want := columnShape(op, g, n, channels, height, width)
 	for i := range want {
 		if cols.layout.Shape[i] != want[i] {
 			fail(op, ErrShape, "column shape %v does not match %v, the shape Im2Col gives for an image of [%d %d %d %d] with kernel %dx%d",
@@ -66,9 +69,8 @@ func Im2ColFlat(x *Tensor, g ConvGeometry) *Tensor {
 		fail(op, ErrShape, "needs an [N, C, H, W] input, got shape %v", x.layout.Shape)
 	}
 	checkConvDType(op, x)
-	checkGeometry(op, g, x.layout.Shape[2], x.layout.Shape[3])
 	s := x.layout.Shape
-	cs := g.ColumnShape(s[0], s[1], s[2], s[3]) // [N, K, L]
+	cs := columnShape(op, g, s[0], s[1], s[2], s[3]) // [N, K, L]
 	out := x.emptyLike(op, x.DType(), []int{cs[1], cs[0], cs[2]})
 	// The backend writes through the [N, K, L] view of the [K, N, L]
 	// buffer; its rows stay contiguous, so it copies runs as for Im2Col.
@@ -85,8 +87,10 @@ func Col2ImFlat(cols *Tensor, n, channels, height, width int, g ConvGeometry) *T
 	if n < 0 || channels < 0 || height < 0 || width < 0 {
 		fail(op, ErrShape, "negative output size %dx%dx%dx%d", n, channels, height, width)
 	}
-	checkGeometry(op, g, height, width)
-	cs := g.ColumnShape(n, channels, height, width)
+	cs := columnShape(op, g, n, channels, height, width)
+	if _, ok := mulInts(cs...); !ok { // the flat layout's columns, N*OH*OW, must fit too
+		fail(op, ErrShape, "the column matrix %v has too many elements: their number overflows int", cs)
+	}
 	if cols.Dim() != 2 || cols.layout.Shape[0] != cs[1] || cols.layout.Shape[1] != cs[0]*cs[2] {
 		fail(op, ErrShape, "column shape %v does not match [%d %d], the shape Im2ColFlat gives for an image of [%d %d %d %d] with kernel %dx%d",
 			cols.layout.Shape, cs[1], cs[0]*cs[2], n, channels, height, width, g.KernelH, g.KernelW)
@@ -107,9 +111,56 @@ func checkGeometry(op string, g ConvGeometry, h, w int) {
 	if err := g.Validate(); err != nil {
 		fail(op, ErrArgument, "%v", err)
 	}
+	// OutSize computes h + 2*pad - dilation*(kernel-1) - 1: those sums and
+	// products must not wrap around into a plausible size.
+	dh, dw := g.Dilation()
+	if !windowFits(h, g.PadH, dh, g.KernelH) || !windowFits(w, g.PadW, dw, g.KernelW) {
+		fail(op, ErrArgument, "geometry %+v on a %dx%d input: the padded sizes or the dilated kernel overflow int", g, h, w)
+	}
 	if oh, ow := g.OutSize(h, w); oh < 1 || ow < 1 {
 		dh, dw := g.Dilation()
 		fail(op, ErrShape, "a %dx%d kernel (dilation %dx%d) does not fit a %dx%d input with padding %dx%d; the output would be %dx%d",
 			g.KernelH, g.KernelW, dh, dw, h, w, g.PadH, g.PadW, oh, ow)
 	}
+}
+
+// windowFits reports whether size + 2*pad and dilation*(kernel-1), the
+// terms of OutSize, fit in an int (all arguments non-negative, kernel and
+// dilation at least 1).
+func windowFits(size, pad, dilation, kernel int) bool {
+	if pad > (math.MaxInt-size)/2 {
+		return false
+	}
+	return kernel-1 <= math.MaxInt/dilation
+}
+
+// columnShape is g.ColumnShape(n, c, h, w), [N, C*KH*KW, OH*OW], after
+// checkGeometry, with the products checked: a wrapped-around product would
+// give a small buffer that the unfolding then overruns.
+func columnShape(op string, g ConvGeometry, n, c, h, w int) []int {
+	checkGeometry(op, g, h, w)
+	oh, ow := g.OutSize(h, w)
+	rows, ok1 := mulInts(c, g.KernelH, g.KernelW)
+	cols, ok2 := mulInts(oh, ow)
+	if !ok1 || !ok2 {
+		fail(op, ErrShape, "the column matrix of %d channels of %dx%d with kernel %dx%d has too many elements: their number overflows int",
+			c, h, w, g.KernelH, g.KernelW)
+	}
+	shape := []int{n, rows, cols}
+	checkShape(op, shape)
+	return shape
+}
+
+// mulInts returns the product of non-negative xs, reporting false when it
+// overflows int.
+func mulInts(xs ...int) (int, bool) {
+	p := 1
+	for _, x := range xs {
+		hi, lo := bits.Mul64(uint64(p), uint64(x))
+		if x < 0 || hi != 0 || lo > math.MaxInt {
+			return 0, false
+		}
+		p = int(lo)
+	}
+	return p, true
 }

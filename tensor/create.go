@@ -63,15 +63,21 @@ func (o Options) Arange(start, end, step float64) *Tensor {
 	if step == 0 || math.IsNaN(start) || math.IsNaN(end) || math.IsNaN(step) || math.IsInf(start, 0) || math.IsInf(end, 0) {
 		fail("Arange", ErrArgument, "needs finite start and end and a nonzero step, got (%v, %v, %v)", start, end, step)
 	}
-	n := int(math.Ceil((end - start) / step))
-	if n < 0 {
+	count := math.Ceil((end - start) / step)
+	if count < 0 {
 		fail("Arange", ErrArgument, "step %v moves away from end: start %v, end %v", step, start, end)
 	}
-	vals := make([]float64, n)
+	// The count is a float: compare before converting, which would give
+	// an arbitrary int for counts beyond int's range.
+	if !(count < math.MaxInt) {
+		fail("Arange", ErrShape, "(%v, %v, %v) would have %.4g elements, more than an int can count", start, end, step, count)
+	}
+	n := int(count)
+	t, vals := hostFloat64s("Arange", n)
 	for i := range vals {
 		vals[i] = start + float64(i)*step
 	}
-	return fromFloat64s("Arange", o, vals, n)
+	return t.As(o.dtype).To(o.dev)
 }
 
 // Linspace returns steps evenly spaced values from start to end inclusive.
@@ -79,7 +85,7 @@ func (o Options) Linspace(start, end float64, steps int) *Tensor {
 	if steps < 0 {
 		fail("Linspace", ErrArgument, "steps must be non-negative, got %d", steps)
 	}
-	vals := make([]float64, steps)
+	t, vals := hostFloat64s("Linspace", steps)
 	for i := range vals {
 		if steps == 1 {
 			vals[i] = start
@@ -93,7 +99,7 @@ func (o Options) Linspace(start, end float64, steps int) *Tensor {
 			vals[i] = end - float64(steps-1-i)*step
 		}
 	}
-	return fromFloat64s("Linspace", o, vals, steps)
+	return t.As(o.dtype).To(o.dev)
 }
 
 // Eye returns the n×n identity matrix.
@@ -104,10 +110,13 @@ func (o Options) Eye(n int) *Tensor {
 	return t
 }
 
-// fromFloat64s builds a 1-D tensor of o's dtype from host values.
-func fromFloat64s(op string, o Options, vals []float64, n int) *Tensor {
-	host := FromSlice(vals, n)
-	return host.As(o.dtype).To(o.dev)
+// hostFloat64s allocates a 1-D Float64 CPU tensor of n elements for a
+// constructor to fill, and returns it with its memory. It goes through the
+// allocation checks of every tensor, so that a count too large for the
+// machine is a *Error, not a runtime panic of make.
+func hostFloat64s(op string, n int) (*Tensor, []float64) {
+	t := empty(op, backendOf(op, device.CPU()), Float64, []int{n})
+	return t, device.HostData(t.buf).([]float64)
 }
 
 // FromSlice returns a CPU tensor holding a copy of data with the given
@@ -116,12 +125,7 @@ func FromSlice[T Elem](data []T, shape ...int) *Tensor {
 	if len(shape) == 0 {
 		shape = []int{len(data)}
 	}
-	for _, d := range shape {
-		if d < 0 {
-			fail("FromSlice", ErrShape, "negative dimension in shape %v", shape)
-		}
-	}
-	if n := device.Numel(shape); n != len(data) {
+	if n := checkShape("FromSlice", shape); n != len(data) {
 		fail("FromSlice", ErrShape, "shape %v holds %d elements but the slice has %d", shape, n, len(data))
 	}
 	t := empty("FromSlice", backendOf("FromSlice", device.CPU()), dtypeOf[T](), shape)

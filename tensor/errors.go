@@ -19,6 +19,9 @@ var (
 	ErrArgument = errors.New("invalid argument")
 	// ErrBackend: the device failed to run an operation.
 	ErrBackend = errors.New("backend error")
+	// ErrMemory: a tensor larger than the device's memory (for the CPU,
+	// device.CPUMemoryLimit), refused before the allocation was tried.
+	ErrMemory = errors.New("out of memory")
 )
 
 // Error is the panic value of a misused tensor operation. Its message names

@@ -1,6 +1,9 @@
 package tensor
 
-import "slices"
+import (
+	"math"
+	"slices"
+)
 
 // Cat concatenates tensors along dim. All must share device, dtype, rank
 // and every other dimension.
@@ -26,6 +29,9 @@ func Cat(ts []*Tensor, dim int) *Tensor {
 			if d != dim && t.layout.Shape[d] != first.layout.Shape[d] {
 				fail(op, ErrShape, "tensor %d has shape %v, which differs from %v outside dimension %d", i, t.layout.Shape, first.layout.Shape, dim)
 			}
+		}
+		if t.layout.Shape[dim] > math.MaxInt-shape[dim] {
+			fail(op, ErrShape, "the tensors' sizes along dimension %d add up to more than an int holds", dim)
 		}
 		shape[dim] += t.layout.Shape[dim]
 	}

@@ -1,7 +1,6 @@
 package tensor
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/nabla-go/nabla/internal/npy"
@@ -33,24 +32,50 @@ func (t *Tensor) SaveNPY(path string) error {
 // float32, float64, int64, bool and uint8 arrays are supported, in either
 // byte order and in C or Fortran order; other dtypes give an error. The
 // input is treated as hostile: a malformed or truncated file gives an
-// error, never a panic or an allocation larger than the data. Nothing
-// after the array is read, so several arrays written one after the other
-// can be read in turn.
+// error, never a panic. Nothing after the array is read, so several arrays
+// written one after the other can be read in turn.
+//
+// When r tells its length (a regular *os.File, or a reader with a Len
+// method such as *bytes.Reader), the header is checked against it and the
+// data is read straight into the tensor's memory. Otherwise memory is
+// taken only as data arrives, and the data is copied into the tensor once
+// it is all there: a header that lies about a pipe's contents costs no
+// more than the pipe delivered, at the price of a second copy.
 func ReadNPY(r io.Reader) (*Tensor, error) {
-	a, err := npy.Read(r)
+	size := npy.StreamSize(r)
+	h, err := npy.ReadHeader(r, size)
 	if err != nil {
 		return nil, err
 	}
-	return fromNPY(a)
+	if size < 0 {
+		if r, err = h.Buffer(r); err != nil {
+			return nil, err
+		}
+	}
+	return fromNPY(h, r)
 }
 
 // LoadNPY reads the .npy file at path into a new CPU tensor (see ReadNPY).
+// The header is checked against the file's size first, and the data is
+// read straight into the tensor's memory: loading takes the data's size
+// in memory, plus a small constant.
 func LoadNPY(path string) (*Tensor, error) {
-	a, err := npy.ReadFile(path)
+	var t *Tensor
+	err := npy.OpenFile(path, func(h npy.Header, r io.Reader) error {
+		var err error
+		t, err = fromNPY(h, r)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return fromNPY(a)
+	return t, nil
+}
+
+// fromNPY reads the data of the array h describes from r into a new CPU
+// tensor.
+func fromNPY(h npy.Header, r io.Reader) (*Tensor, error) {
+	return fromBytesFunc("ReadNPY", h.DType, h.Shape, func(dst []byte) error { return h.ReadData(r, dst) })
 }
 
 // npyArray copies t to the host as little-endian C-order bytes.
@@ -59,13 +84,4 @@ func (t *Tensor) npyArray(op string) (a npy.Array, err error) {
 		a = npy.Array{DType: t.DType(), Shape: t.Shape(), Data: t.Bytes()}
 	})
 	return a, err
-}
-
-// fromNPY builds a CPU tensor from an array that npy.Read validated.
-func fromNPY(a npy.Array) (*Tensor, error) {
-	t, err := FromBytes(a.DType, a.Shape, a.Data)
-	if err != nil {
-		return nil, fmt.Errorf("tensor: ReadNPY: %w", err)
-	}
-	return t, nil
 }

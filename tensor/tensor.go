@@ -1,6 +1,9 @@
 package tensor
 
 import (
+	"errors"
+	"fmt"
+	"math"
 	"slices"
 
 	"github.com/nabla-go/nabla/device"
@@ -31,15 +34,56 @@ func backendOf(op string, dev device.Device) device.Backend {
 // empty allocates a contiguous tensor of the given shape; its contents are
 // unspecified until written.
 func empty(op string, be device.Backend, dt DType, shape []int) *Tensor {
-	for _, d := range shape {
-		if d < 0 {
-			fail(op, ErrShape, "negative dimension in shape %v", shape)
-		}
-	}
+	n := checkShape(op, shape)
 	shape = slices.Clone(shape)
-	buf, err := be.Alloc(dt, device.Numel(shape))
-	check(op, err)
+	buf, err := be.Alloc(dt, n)
+	if err != nil {
+		allocFailed(op, be.Device(), dt, shape, n, err)
+	}
 	return &Tensor{buf: buf, be: be, layout: device.Contiguous(shape...)}
+}
+
+// checkShape returns the number of elements of shape, panicking with
+// ErrShape when a dimension is negative or the count (or a stride of the
+// shape) overflows int. Every shape a tensor gets passes it, so that
+// Numel and the strides of a tensor never wrap around.
+func checkShape(op string, shape []int) int {
+	n, err := device.CheckedNumel(shape)
+	if err != nil {
+		for _, d := range shape {
+			if d < 0 {
+				fail(op, ErrShape, "negative dimension in shape %v", shape)
+			}
+		}
+		fail(op, ErrShape, "shape %v has too many elements: their number overflows int (at most %d)", shape, math.MaxInt)
+	}
+	return n
+}
+
+// allocFailed panics with the error of an allocation of shape that the
+// backend refused: ErrMemory, naming the shape and the bytes, when it is
+// larger than the device's memory, ErrBackend otherwise.
+func allocFailed(op string, dev device.Device, dt DType, shape []int, n int, err error) {
+	var me *device.MemoryError
+	if errors.As(err, &me) {
+		panic(&Error{Op: op, Kind: ErrMemory, Cause: err, Msg: fmt.Sprintf(
+			"a tensor of shape %v and dtype %v needs %s, more than the %s that %v may allocate (%s)",
+			shape, dt, device.FormatBytes(me.Bytes), device.FormatBytes(me.Limit), dev, me.Source)})
+	}
+	if errors.Is(err, device.ErrSize) {
+		panic(&Error{Op: op, Kind: ErrMemory, Cause: err, Msg: fmt.Sprintf(
+			"a tensor of shape %v and dtype %v needs %.4g bytes, more than an int can count", shape, dt, float64(n)*float64(dt.Size()))})
+	}
+	check(op, err)
+}
+
+// checkHostAlloc panics like empty when a host slice of n elements of dt,
+// the copy of a tensor of shape, would exceed the CPU memory limit: a
+// CUDA tensor can be larger than the host's memory.
+func checkHostAlloc(op string, dt DType, shape []int, n int) {
+	if err := device.CheckCPUAlloc(dt, n); err != nil {
+		allocFailed(op, device.CPU(), dt, shape, n, err)
+	}
 }
 
 // emptyLike allocates an uninitialised contiguous tensor on t's device.

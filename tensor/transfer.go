@@ -48,6 +48,7 @@ func (t *Tensor) hostCopy(op string) any {
 	}
 	var host any
 	n := c.Numel()
+	checkHostAlloc(op, c.DType(), c.layout.Shape, n)
 	switch c.DType() {
 	case Float32:
 		host = make([]float32, n)

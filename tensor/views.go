@@ -1,6 +1,8 @@
 package tensor
 
 import (
+	"math"
+	"math/bits"
 	"slices"
 
 	"github.com/nabla-go/nabla/device"
@@ -17,7 +19,12 @@ func inferShape(op string, shape []int, numel int) []int {
 		case d < 0:
 			fail(op, ErrShape, "invalid shape %v: only one dimension may be -1 and none may be negative", shape)
 		default:
-			known *= d
+			hi, lo := bits.Mul64(uint64(known), uint64(d))
+			if hi != 0 || lo > math.MaxInt {
+				// The product would wrap around and could match numel.
+				fail(op, ErrShape, "shape %v has too many elements: their number overflows int", shape)
+			}
+			known = int(lo)
 		}
 	}
 	if infer >= 0 {
@@ -28,6 +35,7 @@ func inferShape(op string, shape []int, numel int) []int {
 	} else if known != numel {
 		fail(op, ErrShape, "shape %v holds %d elements, the tensor has %d", shape, known, numel)
 	}
+	checkShape(op, shape) // the strides of [0, huge, huge] overflow although it holds nothing
 	return shape
 }
 
@@ -256,6 +264,9 @@ func (t *Tensor) Expand(shape ...int) *Tensor {
 	if !ok {
 		fail("Expand", ErrShape, "cannot expand shape %v to %v: only size-1 dimensions can grow", t.layout.Shape, shape)
 	}
+	// A view allocates nothing, but its element count must still fit in
+	// an int: every reduction and copy of it counts its elements.
+	checkShape("Expand", shape)
 	return t.withLayout(l)
 }
 

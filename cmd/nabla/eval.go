@@ -87,7 +87,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	model, err := loadModel(weights, arch, rec, dev)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("%s not found: name an existing safetensors file with -model-file, or train a model first (%s train -out DIR)", weights, self())
+			if rec != nil && rec.Status != statusDone && *modelPath == "" {
+				return fmt.Errorf("%s not found: the run in %s is %s, and writes its weights when it finishes (resume it with %s train -resume -out %s)",
+					weights, dir, rec.Status, self(), dir)
+			}
+			return fmt.Errorf("%s not found: name an existing safetensors file with -model-file, or train a model first (%s train -out %s)", weights, self(), dir)
 		}
 		return err
 	}

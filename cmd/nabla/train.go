@@ -18,6 +18,7 @@ import (
 	"github.com/nabla-go/nabla/autograd"
 	"github.com/nabla-go/nabla/data"
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/safetensors"
 	"github.com/nabla-go/nabla/models"
 	"github.com/nabla-go/nabla/nn"
 	"github.com/nabla-go/nabla/optim"
@@ -319,30 +320,18 @@ func readRunRecord(dir string) (*runRecord, error) {
 	return &rec, nil
 }
 
-// writeFileAtomic writes b to path through a temporary file and a rename.
-// Its errors name path (and its directory), not the temporary file.
+// writeFileAtomic writes b to path through a temporary file, fsync and a
+// rename (safetensors.WriteFileAtomic, which the checkpoints use too, so
+// that the temporary files of a run killed mid-write are removed by the
+// next write of the same file). Its errors name path (and its directory),
+// not the temporary file.
 func writeFileAtomic(path string, b []byte) error {
-	fail := func(err error) error {
-		return fmt.Errorf("cannot write %s (in %s): %v", filepath.Base(path), filepath.Dir(path), pathErr(err))
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	err := safetensors.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
 	if err != nil {
-		return fail(err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fail(err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fail(err)
+		return fmt.Errorf("cannot write %s (in %s): %v", filepath.Base(path), filepath.Dir(path), pathErr(err))
 	}
 	return nil
 }
@@ -459,6 +448,18 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 		}
 		if steps, startCurve, err = parseCurveMeta(ck.Metadata); err != nil {
 			return fmt.Errorf("-resume: %s: %v", t.path(checkpointFile), err)
+		}
+		if err := checkResumePoint(ck.Epoch, startStep, startLoss, len(history), trainLoader.Len()); err != nil {
+			return fmt.Errorf("-resume: %s: %w", t.path(checkpointFile), err)
+		}
+		if startEpoch < t.epochs {
+			// The weights of the run before this resume would look like
+			// the result until the resumed run writes its own.
+			if err := os.Remove(t.path(modelFile)); err == nil {
+				fmt.Fprintf(t.stdout, "note: removed %s, the weights before this resume; the resumed run writes new ones when it finishes\n", t.path(modelFile))
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
 		}
 		at := fmt.Sprintf("the end of epoch %d", startEpoch)
 		if startStep > 0 {
@@ -653,6 +654,28 @@ func (t *trainer) run(ctx context.Context, resume bool) error {
 	fmt.Fprintf(t.stdout, "wrote %s (weights), %s (configuration and history), %s (last checkpoint), %s and %s (curves)\n",
 		t.path(modelFile), t.path(runFile), t.path(checkpointFile), t.path(lossPNG), t.path(accuracyPNG))
 	fmt.Fprintf(t.stdout, "evaluate with: %s eval -out %s\n", self(), t.out)
+	return nil
+}
+
+// checkResumePoint checks where a checkpoint says the run stands against
+// the run itself: the checkpoint is written after every epoch and at an
+// interruption, so its epoch is the number of epochs in its history, and
+// its step, within the epoch in progress, is before the epoch's last
+// batch (an interruption after it saves at the end of the epoch), with
+// the loss summed over those steps (a cross-entropy: finite, not
+// negative, 0 before the first step). A checksum cannot tell a file
+// written by another program from ours; these can.
+func checkResumePoint(epoch, step int, lossSum float64, history, batches int) error {
+	switch {
+	case epoch != history:
+		return fmt.Errorf("it is at epoch %d but its history records %d epochs: it was not written by this run", epoch, history)
+	case step < 0 || step >= batches:
+		return fmt.Errorf("step %d is outside the epoch's %d batches (0 to %d)", step, batches, batches-1)
+	case !(lossSum >= 0) || math.IsInf(lossSum, 1):
+		return fmt.Errorf("the loss summed over the epoch's first %d steps is %v, not a cross-entropy", step, lossSum)
+	case step == 0 && lossSum != 0:
+		return fmt.Errorf("the loss summed before the epoch's first step is %v, not 0", lossSum)
+	}
 	return nil
 }
 

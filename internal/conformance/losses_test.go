@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -95,6 +96,30 @@ func TestLosses(t *testing.T) {
 					})
 				}
 			}
+		}
+	})
+}
+
+// TestBCEDomain checks BCELoss's input on the device as on the CPU: a
+// value outside [0, 1] or NaN is an ErrArgument naming it, found by a
+// reduction on the device.
+func TestBCEDomain(t *testing.T) {
+	forEachDevice(t, func(t *testing.T, dev device.Device) {
+		for _, dt := range dtypes {
+			for _, bad := range []float64{1.5, -1e-30, math.NaN(), math.Inf(-1)} {
+				t.Run(name(dt, "/", bad), func(t *testing.T) {
+					vals := tensor.Of(tensor.Float64).Full(0.5, 3, 5).Float64s()
+					vals[7] = bad
+					x := autograd.Param(tensor.FromSlice(vals, 3, 5).As(dt).To(dev))
+					y := autograd.Const(tensor.Of(dt).Full(1, 3, 5).To(dev))
+					err := tensor.Catch(func() { nn.BCELoss()(x, y) })
+					require.ErrorIs(t, err, tensor.ErrArgument)
+					require.ErrorContains(t, err, "all elements of input should be between 0 and 1, but element 7")
+				})
+			}
+			x := autograd.Param(tensor.Of(dt).Full(1, 3, 5).To(dev))
+			y := autograd.Const(tensor.Of(dt).Full(1, 3, 5).To(dev))
+			require.NoError(t, tensor.Catch(func() { nn.BCELoss()(x, y).Backward() }), "1 is a probability")
 		}
 	})
 }

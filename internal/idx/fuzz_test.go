@@ -3,6 +3,7 @@ package idx
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"math"
 	"testing"
 )
@@ -17,11 +18,20 @@ func FuzzRead(f *testing.F) {
 	f.Add(cat(header(Double, 1, 1, 1, 1, 1, 1, 1, 1), make([]byte, 8)))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		file, err := Read(bytes.NewReader(b))
+		// Without its length the input takes the other path (memory as
+		// data arrives, the end found by reading): it must agree.
+		again, aerr := Read(io.MultiReader(bytes.NewReader(b)))
+		if (err == nil) != (aerr == nil) {
+			t.Fatalf("a known length gives %v, an unknown one %v", err, aerr)
+		}
 		if err != nil {
 			if file != nil {
 				t.Fatal("non-nil File with an error")
 			}
 			return
+		}
+		if !bytes.Equal(again.Data, file.Data) {
+			t.Fatal("the stream read differs")
 		}
 		if len(file.Data) != file.Numel()*file.Type.Size() {
 			t.Fatalf("%d data bytes for dims %v of %v", len(file.Data), file.Dims, file.Type)

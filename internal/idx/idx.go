@@ -16,10 +16,16 @@
 //
 // Read treats its input as hostile: the number of dimensions must be 1 to
 // MaxDims, every dimension nonzero, their product is computed with overflow
-// checks and capped at MaxDataSize bytes, data is read in chunks so that a
-// header claiming more data than the input holds fails without a large
-// allocation, and the data must be exactly as long as the dimensions say:
-// a truncated file or trailing bytes are errors wrapping ErrInvalid.
+// checks and capped at MaxDataSize bytes and compared with the input's
+// length when it is known, data of unknown length is read in chunks so
+// that a header claiming more data than the input holds fails without a
+// large allocation, and the data must be exactly as long as the
+// dimensions say: a truncated file or trailing bytes are errors wrapping
+// ErrInvalid.
+//
+// Open and NewReader split reading in two: the header first, so that the
+// caller can check it and allocate the data's final home (the data package
+// reads images straight into a tensor), then Reader.ReadData.
 package idx
 
 import (

@@ -2,6 +2,7 @@ package npy
 
 import (
 	"bytes"
+	"io"
 	"testing"
 
 	"github.com/nabla-go/nabla/device"
@@ -26,8 +27,17 @@ func FuzzRead(f *testing.F) {
 	f.Add(file("{'descr': '>i8', 'fortran_order': True, 'shape': (2, 1L, 2,), }", make([]byte, 32)))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := Read(bytes.NewReader(b))
+		// A stream that hides its length takes the other path (memory as
+		// data arrives): it must agree, error for error.
+		s, serr := Read(io.MultiReader(bytes.NewReader(b)))
+		if (err == nil) != (serr == nil) {
+			t.Fatalf("a known length gives %v, an unknown one %v", err, serr)
+		}
 		if err != nil {
 			return
+		}
+		if s.DType != a.DType || !bytes.Equal(s.Data, a.Data) || len(s.Shape) != len(a.Shape) {
+			t.Fatalf("the stream read differs")
 		}
 		if !a.DType.Valid() || len(a.Data) != a.Numel()*a.DType.Size() {
 			t.Fatalf("bad array: %v %v with %d bytes", a.DType, a.Shape, len(a.Data))

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -15,8 +14,10 @@ import (
 )
 
 // chunkSize bounds how much Read allocates ahead of the data it has
-// actually received.
-const chunkSize = 1 << 20
+// actually received on a stream of unknown length, and the buffer of a
+// Fortran-order transposition. A variable so that tests can exercise
+// chunk boundaries.
+var chunkSize = 1 << 20
 
 // Write writes a to w as a .npy file: version 1.0 (2.0 only if the header
 // could not fit, which the supported dtypes never need), C order, the
@@ -115,41 +116,108 @@ func WriteFile(path string, a Array) error {
 // ErrUnsupportedDType for a descr nabla does not support); data shorter
 // than the header says gives an error naming the expected and received
 // byte counts, wrapping io.ErrUnexpectedEOF too.
+//
+// When r tells how many bytes it holds (see StreamSize), a header that
+// claims more data than that fails before anything is allocated.
 func Read(r io.Reader) (Array, error) {
-	return read(r, -1)
+	return read(r, StreamSize(r))
+}
+
+// StreamSize returns how many bytes r holds from where it stands, or -1
+// when r does not tell: readers with a Len method (*bytes.Reader,
+// *bytes.Buffer, *strings.Reader) and regular files are measured.
+func StreamSize(r io.Reader) int64 {
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		return int64(v.Len())
+	case *os.File:
+		st, err := v.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			return -1
+		}
+		pos, err := v.Seek(0, io.SeekCurrent)
+		if err != nil || pos > st.Size() {
+			return -1
+		}
+		return st.Size() - pos
+	}
+	return -1
 }
 
 // ReadFile reads the .npy file at path (see Read). Data after the array is
 // ignored, as NumPy does.
 func ReadFile(path string) (Array, error) {
+	var a Array
+	err := OpenFile(path, func(h Header, r io.Reader) error {
+		a = Array{DType: h.DType, Shape: h.Shape, Data: make([]byte, h.DataSize)}
+		return h.ReadData(r, a.Data)
+	})
+	if err != nil {
+		return Array{}, err
+	}
+	return a, nil
+}
+
+// OpenFile opens the .npy file at path, reads and validates its header and
+// calls read with it and a reader positioned at the data, for read to
+// load the data where it wants it (h.ReadData). The header has been
+// checked against the file's size, so h.DataSize bytes are there to read.
+// Errors name the file.
+func OpenFile(path string, read func(h Header, r io.Reader) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return Array{}, fmt.Errorf("npy: %w", err)
+		return fmt.Errorf("npy: %w", err)
 	}
 	defer f.Close()
 	size := int64(-1)
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		size = st.Size()
 	}
-	a, err := read(bufio.NewReaderSize(f, 1<<16), size)
-	if err != nil {
-		return Array{}, fmt.Errorf("%s: %w", path, err)
+	br := bufio.NewReaderSize(f, 1<<16)
+	h, err := ReadHeader(br, size)
+	if err == nil {
+		err = read(h, br)
 	}
-	return a, nil
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
-// read reads one array; size is the number of bytes r holds, or -1 when
-// unknown.
-func read(r io.Reader, size int64) (Array, error) {
+// Header describes the array of a .npy file: what ReadHeader found and
+// validated.
+type Header struct {
+	// DType is the nabla dtype of the elements.
+	DType device.DType
+	// Shape is the array's shape; empty for a scalar.
+	Shape []int
+	// Descr is the dtype as the file spells it ("<f4", ">i8", ...).
+	Descr string
+	// Fortran reports data stored in Fortran (column-major) order.
+	Fortran bool
+	// BigEndian reports big-endian data.
+	BigEndian bool
+	// Numel is the number of elements.
+	Numel int
+	// DataSize is the number of bytes of data, Numel*DType.Size().
+	DataSize int
+}
+
+// ReadHeader reads the magic string, the version and the header of one
+// .npy array from r and validates them, stopping where the data starts.
+// size is the number of bytes r holds, or -1 when unknown: when known, a
+// header whose data would not fit is an error, before the caller
+// allocates anything for it. Errors are those of Read.
+func ReadHeader(r io.Reader, size int64) (Header, error) {
 	var pre [len(Magic) + 2]byte
 	if n, err := io.ReadFull(r, pre[:]); err != nil {
 		if n == 0 && err == io.EOF {
-			return Array{}, fmt.Errorf("%w: empty input", ErrInvalid)
+			return Header{}, fmt.Errorf("%w: empty input", ErrInvalid)
 		}
-		return Array{}, readErr("the magic string", err)
+		return Header{}, readErr("the magic string", err)
 	}
 	if string(pre[:len(Magic)]) != Magic {
-		return Array{}, fmt.Errorf("%w: bad magic %q, want %q", ErrInvalid, pre[:len(Magic)], Magic)
+		return Header{}, fmt.Errorf("%w: bad magic %q, want %q", ErrInvalid, pre[:len(Magic)], Magic)
 	}
 	major, minor := pre[len(Magic)], pre[len(Magic)+1]
 	var hlen uint64
@@ -158,112 +226,187 @@ func read(r io.Reader, size int64) (Array, error) {
 	case major == 1 && minor == 0:
 		var b [2]byte
 		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return Array{}, readErr("the header length", err)
+			return Header{}, readErr("the header length", err)
 		}
 		hlen, lenField = uint64(binary.LittleEndian.Uint16(b[:])), 2
 	case (major == 2 || major == 3) && minor == 0:
 		var b [4]byte
 		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return Array{}, readErr("the header length", err)
+			return Header{}, readErr("the header length", err)
 		}
 		hlen, lenField = uint64(binary.LittleEndian.Uint32(b[:])), 4
 	default:
-		return Array{}, fmt.Errorf("%w: unsupported format version %d.%d (want 1.0, 2.0 or 3.0)", ErrInvalid, major, minor)
+		return Header{}, fmt.Errorf("%w: unsupported format version %d.%d (want 1.0, 2.0 or 3.0)", ErrInvalid, major, minor)
 	}
 	if hlen > MaxHeaderSize {
-		return Array{}, fmt.Errorf("%w: header length %d exceeds the %d-byte limit", ErrInvalid, hlen, MaxHeaderSize)
+		return Header{}, fmt.Errorf("%w: header length %d exceeds the %d-byte limit", ErrInvalid, hlen, MaxHeaderSize)
 	}
 	consumed := int64(len(pre) + lenField)
 	if size >= 0 && int64(hlen) > size-consumed {
-		return Array{}, fmt.Errorf("%w: header length %d exceeds the %d bytes that follow it", ErrInvalid, hlen, size-consumed)
+		return Header{}, fmt.Errorf("%w: %w: the input ends inside the header: header length %d exceeds the %d bytes that follow it", ErrInvalid, io.ErrUnexpectedEOF, hlen, size-consumed)
 	}
-	raw, err := readN(r, int(hlen))
-	if err != nil {
-		return Array{}, readErr("the header", err)
+	raw := make([]byte, hlen) // at most MaxHeaderSize
+	if _, err := io.ReadFull(r, raw); err != nil {
+		return Header{}, readErr("the header", err)
 	}
 	consumed += int64(hlen)
 	h, err := parseHeader(raw)
 	if err != nil {
-		return Array{}, err
+		return Header{}, err
 	}
 	dt, bigEndian, err := parseDescr(h.descr)
 	if err != nil {
-		return Array{}, err
+		return Header{}, err
 	}
 	numel, ok := numelOf(h.shape)
 	if !ok {
-		return Array{}, fmt.Errorf("%w: shape %v has too many elements", ErrInvalid, h.shape)
+		return Header{}, fmt.Errorf("%w: shape %v has too many elements", ErrInvalid, h.shape)
 	}
 	nbytes, ok := byteSize(numel, dt.Size())
 	if !ok {
-		return Array{}, fmt.Errorf("%w: shape %v of %s is too large", ErrInvalid, h.shape, h.descr)
+		return Header{}, fmt.Errorf("%w: shape %v of %s is too large", ErrInvalid, h.shape, h.descr)
 	}
 	if size >= 0 && int64(nbytes) > size-consumed {
-		return Array{}, fmt.Errorf("%w: %w: shape %v of %s needs %d bytes of data, the file has %d",
+		return Header{}, fmt.Errorf("%w: %w: shape %v of %s needs %d bytes of data, got %d",
 			ErrInvalid, io.ErrUnexpectedEOF, h.shape, h.descr, nbytes, size-consumed)
 	}
-	data, err := readN(r, nbytes)
+	return Header{DType: dt, Shape: h.shape, Descr: h.descr, Fortran: h.fortran, BigEndian: bigEndian,
+		Numel: numel, DataSize: nbytes}, nil
+}
+
+// ReadData reads the data of the array h describes from r, positioned
+// right after the header, into dst, which must hold exactly h.DataSize
+// bytes, as little-endian elements in C order: big-endian data is
+// byte-swapped in place and Fortran-order data is scattered to its C
+// positions as it arrives, so no second buffer of the data's size is
+// needed. Bool elements are normalised to 0 or 1. It reads exactly the
+// data's bytes; data shorter than h says gives an error like Read's.
+func (h Header) ReadData(r io.Reader, dst []byte) error {
+	if len(dst) != h.DataSize {
+		return fmt.Errorf("npy: ReadData: the destination has %d bytes, the data %d", len(dst), h.DataSize)
+	}
+	var err error
+	if h.Fortran && len(h.Shape) > 1 && h.Numel > 0 {
+		err = h.scatterFortran(r, dst)
+	} else {
+		var got int
+		got, err = io.ReadFull(r, dst)
+		err = h.dataErr(got, err)
+	}
 	if err != nil {
-		var short *shortError
-		if errors.As(err, &short) {
-			return Array{}, fmt.Errorf("%w: %w: shape %v of %s needs %d bytes of data, got %d",
-				ErrInvalid, io.ErrUnexpectedEOF, h.shape, h.descr, nbytes, short.got)
-		}
-		return Array{}, fmt.Errorf("npy: reading the data: %w", err)
+		return err
 	}
-	if bigEndian {
-		swapBytes(data, dt.Size())
+	size := h.DType.Size()
+	if h.BigEndian && size > 1 {
+		swapBytes(dst, size)
 	}
-	if h.fortran && len(h.shape) > 1 && numel > 0 {
-		data = fortranToC(data, h.shape, dt.Size())
-	}
-	if dt == device.Bool {
-		for i, b := range data {
-			if b != 0 {
-				data[i] = 1
+	if h.DType == device.Bool {
+		for i, b := range dst {
+			if b > 1 {
+				dst[i] = 1
 			}
 		}
 	}
-	return Array{DType: dt, Shape: h.shape, Data: data}, nil
+	return nil
+}
+
+// dataErr describes a failure to read the data after got bytes.
+func (h Header) dataErr(got int, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return fmt.Errorf("%w: %w: shape %v of %s needs %d bytes of data, got %d",
+			ErrInvalid, io.ErrUnexpectedEOF, h.Shape, h.Descr, h.DataSize, got)
+	}
+	return fmt.Errorf("npy: reading the data: %w", err)
+}
+
+// scatterFortran reads Fortran-order data in chunks and copies each
+// element to its C-order position in dst.
+func (h Header) scatterFortran(r io.Reader, dst []byte) error {
+	size, nd := h.DType.Size(), len(h.Shape)
+	// C strides in bytes.
+	stride := make([]int, nd)
+	s := size
+	for k := nd - 1; k >= 0; k-- {
+		stride[k] = s
+		s *= h.Shape[k]
+	}
+	idx := make([]int, nd)
+	off := 0 // the C position of element idx
+	buf := make([]byte, min(h.DataSize, max(size, chunkSize/size*size)))
+	for done := 0; done < h.DataSize; {
+		n := min(len(buf), h.DataSize-done)
+		got, err := io.ReadFull(r, buf[:n])
+		if err != nil {
+			return h.dataErr(done+got, err)
+		}
+		for p := 0; p < n; p += size {
+			copy(dst[off:off+size], buf[p:p+size])
+			// Advance the Fortran index, the first dimension fastest.
+			for k := range nd {
+				idx[k]++
+				off += stride[k]
+				if idx[k] < h.Shape[k] {
+					break
+				}
+				off -= idx[k] * stride[k]
+				idx[k] = 0
+			}
+		}
+		done += n
+	}
+	return nil
+}
+
+// read reads one array; size is the number of bytes r holds, or -1 when
+// unknown.
+func read(r io.Reader, size int64) (Array, error) {
+	h, err := ReadHeader(r, size)
+	if err != nil {
+		return Array{}, err
+	}
+	if size < 0 {
+		// A stream of unknown length: take memory only as data arrives.
+		if r, err = h.Buffer(r); err != nil {
+			return Array{}, err
+		}
+	}
+	a := Array{DType: h.DType, Shape: h.Shape, Data: make([]byte, h.DataSize)}
+	if err := h.ReadData(r, a.Data); err != nil {
+		return Array{}, err
+	}
+	return a, nil
+}
+
+// Buffer reads the data of the array h describes from a stream of unknown
+// length into memory and returns a reader over it, for ReadData. Memory is
+// taken only as data arrives, in chunks that grow with it (none is copied
+// to grow), so that a header claiming 10^12 elements on a short stream
+// costs no more than the stream delivered; short data gives ReadData's
+// error. The caller then needs the data's size a second time, for its
+// destination: a stream whose length is known needs no Buffer.
+func (h Header) Buffer(r io.Reader) (io.Reader, error) {
+	var parts []io.Reader
+	for got, chunk := 0, chunkSize; got < h.DataSize; chunk = min(2*chunk, 64*chunkSize) {
+		buf := make([]byte, min(chunk, h.DataSize-got))
+		n, err := io.ReadFull(r, buf)
+		if err != nil {
+			return nil, h.dataErr(got+n, err)
+		}
+		parts = append(parts, bytes.NewReader(buf))
+		got += n
+	}
+	return io.MultiReader(parts...), nil
 }
 
 // readErr describes a failure to read part of the preamble.
 func readErr(what string, err error) error {
-	var short *shortError
-	if errors.As(err, &short) || err == io.EOF || err == io.ErrUnexpectedEOF {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		return fmt.Errorf("%w: %w: the input ends inside %s", ErrInvalid, io.ErrUnexpectedEOF, what)
 	}
 	return fmt.Errorf("npy: reading %s: %w", what, err)
-}
-
-// shortError reports that a stream ended after got of the wanted bytes.
-type shortError struct{ got int }
-
-func (e *shortError) Error() string { return fmt.Sprintf("stream ended after %d bytes", e.got) }
-
-// readN reads exactly n bytes, allocating at most chunkSize bytes more than
-// it has received, so a false n on a short stream costs little memory.
-func readN(r io.Reader, n int) ([]byte, error) {
-	buf := make([]byte, 0, min(n, chunkSize))
-	for len(buf) < n {
-		want := min(n-len(buf), chunkSize)
-		if cap(buf)-len(buf) < want {
-			// Grow geometrically, but never past n.
-			newCap := min(max(2*cap(buf), len(buf)+want), n)
-			nb := make([]byte, len(buf), newCap)
-			copy(nb, buf)
-			buf = nb
-		}
-		got, err := io.ReadFull(r, buf[len(buf):len(buf)+want])
-		buf = buf[:len(buf)+got]
-		if err != nil {
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				return nil, &shortError{got: len(buf)}
-			}
-			return nil, err
-		}
-	}
-	return buf, nil
 }
 
 // swapBytes reverses the bytes of every size-byte element of data.
@@ -272,47 +415,6 @@ func swapBytes(data []byte, size int) {
 		e := data[i : i+size]
 		for a, b := 0, size-1; a < b; a, b = a+1, b-1 {
 			e[a], e[b] = e[b], e[a]
-		}
-	}
-}
-
-// fortranToC transposes data of the given shape from Fortran (column-major)
-// order to C (row-major) order.
-func fortranToC(data []byte, shape []int, size int) []byte {
-	nd := len(shape)
-	// Fortran strides, in bytes.
-	stride := make([]int, nd)
-	s := size
-	for k := range nd {
-		stride[k] = s
-		s *= shape[k]
-	}
-	out := make([]byte, len(data))
-	idx := make([]int, nd)
-	inner := shape[nd-1]
-	innerStride := stride[nd-1]
-	dst := 0
-	for {
-		src := 0
-		for k := range nd - 1 {
-			src += idx[k] * stride[k]
-		}
-		for j := 0; j < inner; j++ {
-			copy(out[dst:dst+size], data[src:src+size])
-			dst += size
-			src += innerStride
-		}
-		// Advance the outer indices, last-but-one fastest.
-		k := nd - 2
-		for ; k >= 0; k-- {
-			idx[k]++
-			if idx[k] < shape[k] {
-				break
-			}
-			idx[k] = 0
-		}
-		if k < 0 {
-			return out
 		}
 	}
 }

@@ -18,10 +18,15 @@
 // '<f2', ...) fail with an error wrapping ErrUnsupportedDType.
 //
 // Read treats its input as hostile: the header is parsed by a small strict
-// parser (no Python evaluation), shapes are checked for overflow, and data
-// is read in chunks so that a header claiming 10^12 elements on a short
-// stream fails with an error instead of allocating. Errors about the input
-// wrap ErrInvalid.
+// parser (no Python evaluation), shapes are checked for overflow and
+// against the input's length when it is known, and data of a stream of
+// unknown length is read in chunks so that a header claiming 10^12
+// elements on a short stream fails with an error instead of allocating.
+// Errors about the input wrap ErrInvalid.
+//
+// ReadHeader and Header.ReadData split Read in two, so that a caller (the
+// tensor package) can check the header, allocate the destination it wants
+// and have the data read straight into it, with no second copy.
 package npy
 
 import (

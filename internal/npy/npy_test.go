@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -216,11 +217,16 @@ func TestReadHostile(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Read(bytes.NewReader(tc.input))
-			require.ErrorIs(t, err, tc.err)
-			require.ErrorContains(t, err, tc.msg)
-			if !errors.Is(err, ErrUnsupportedDType) {
-				require.ErrorIs(t, err, ErrInvalid)
+			// A *bytes.Reader tells its length, so the header is checked
+			// against it; the MultiReader hides it, so the data's absence
+			// shows only when reading it.
+			for _, r := range []io.Reader{bytes.NewReader(tc.input), io.MultiReader(bytes.NewReader(tc.input))} {
+				_, err := Read(r)
+				require.ErrorIs(t, err, tc.err)
+				require.ErrorContains(t, err, tc.msg)
+				if !errors.Is(err, ErrUnsupportedDType) {
+					require.ErrorIs(t, err, ErrInvalid)
+				}
 			}
 		})
 	}
@@ -284,28 +290,45 @@ func TestBoolNormalised(t *testing.T) {
 	require.Equal(t, []byte{0, 1, 1}, a.Data)
 }
 
-func TestFortranToC(t *testing.T) {
+// TestFortranScatter reads Fortran-order data, which ReadData scatters to
+// its C positions chunk by chunk; tiny chunks put element and chunk
+// boundaries everywhere.
+func TestFortranScatter(t *testing.T) {
 	// 2x3x4 in Fortran order: element (i, j, k) at i + 2j + 6k.
-	shape := []int{2, 3, 4}
 	f := make([]byte, 24)
+	want := make([]byte, 24)
 	for i := range 2 {
 		for j := range 3 {
 			for k := range 4 {
 				f[i+2*j+6*k] = byte(100*i + 10*j + k)
+				want[12*i+4*j+k] = byte(100*i + 10*j + k)
 			}
 		}
 	}
-	c := fortranToC(f, shape, 1)
-	for i := range 2 {
-		for j := range 3 {
-			for k := range 4 {
-				require.Equal(t, byte(100*i+10*j+k), c[12*i+4*j+k])
-			}
-		}
+	for _, chunk := range []int{1, 5, 8, 1 << 20} {
+		t.Run(fmt.Sprint(chunk), func(t *testing.T) {
+			defer func(c int) { chunkSize = c }(chunkSize)
+			chunkSize = chunk
+			a, err := Read(bytes.NewReader(file("{'descr': '|u1', 'fortran_order': True, 'shape': (2, 3, 4), }", f)))
+			require.NoError(t, err)
+			require.Equal(t, want, a.Data)
+			// Multi-byte elements keep their bytes together, also when
+			// they are big-endian; the stream has no length here.
+			a, err = Read(io.MultiReader(bytes.NewReader(file("{'descr': '>i8', 'fortran_order': True, 'shape': (2, 3), }",
+				be64bytes(0, 3, 1, 4, 2, 5)))))
+			require.NoError(t, err)
+			require.Equal(t, i64bytes(0, 1, 2, 3, 4, 5), a.Data)
+		})
 	}
-	// Multi-byte elements keep their bytes together.
-	got := fortranToC(i64bytes(0, 3, 1, 4, 2, 5), []int{2, 3}, 8)
-	require.Equal(t, i64bytes(0, 1, 2, 3, 4, 5), got)
+}
+
+// be64bytes encodes int64s big-endian.
+func be64bytes(vs ...int64) []byte {
+	var out []byte
+	for _, v := range vs {
+		out = binary.BigEndian.AppendUint64(out, uint64(v))
+	}
+	return out
 }
 
 type errReader struct{}
@@ -342,7 +365,7 @@ func TestFiles(t *testing.T) {
 	require.NoError(t, os.WriteFile(short, file("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000,)}", make([]byte, 4)), 0o644))
 	_, err = ReadFile(short)
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
-	require.ErrorContains(t, err, "needs 4000000000 bytes of data, the file has 4")
+	require.ErrorContains(t, err, "needs 4000000000 bytes of data, got 4")
 	require.ErrorContains(t, err, short)
 
 	// So does a header length past the end of the file.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 )
 
@@ -22,6 +23,13 @@ import (
 // fails (write included, or write panics) the temporary file is removed and
 // the old file at path is left untouched. The new file keeps the permission
 // bits of the file it replaces, or gets 0644 when there was none.
+//
+// A save killed before its rename (kill -9, a power cut) leaves its
+// temporary file behind; each save first removes the temporary files
+// that earlier saves to the same path left, so they do not pile up. Two
+// saves to one path at the same time are therefore not supported: one may
+// remove the other's temporary file, which then fails (the file at path
+// stays whole either way).
 func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -34,7 +42,8 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 		}
 		perm = st.Mode().Perm()
 	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	removeLeftovers(dir, base)
+	tmp, err := os.CreateTemp(dir, tempPrefix(base)+"*")
 	if err != nil {
 		return fmt.Errorf("safetensors: %w", err)
 	}
@@ -71,6 +80,29 @@ func WriteFileAtomic(path string, write func(io.Writer) error) error {
 		return fmt.Errorf("safetensors: the new %s is in place, but syncing its directory failed: %w", path, err)
 	}
 	return nil
+}
+
+// tempPrefix is the name of a temporary file for base up to the random
+// digits os.CreateTemp adds.
+func tempPrefix(base string) string { return "." + base + ".tmp-" }
+
+// removeLeftovers removes the temporary files of interrupted saves of base
+// in dir: regular files named tempPrefix(base) and digits, as
+// os.CreateTemp makes them. It is best effort: a file it cannot list or
+// remove stays, and the save goes on.
+func removeLeftovers(dir, base string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	prefix := tempPrefix(base)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || rest == "" || strings.Trim(rest, "0123456789") != "" || !e.Type().IsRegular() {
+			continue
+		}
+		os.Remove(filepath.Join(dir, e.Name()))
+	}
 }
 
 // syncDir fsyncs a directory so that a rename in it is durable. File

@@ -41,6 +41,17 @@ func FuzzRead(f *testing.F) {
 			if int64(len(tensor.Data)) != int64(info.Numel())*int64(tensor.DType.Size()) {
 				t.Fatalf("tensor %q: %d bytes for shape %v", name, len(tensor.Data), tensor.Shape)
 			}
+			// The two ways of reading into the caller's memory give the
+			// same bytes: at once, and in chunks of a few bytes.
+			direct := make([]byte, len(tensor.Data))
+			if err := file.ReadData(name, direct); err != nil || !bytes.Equal(direct, tensor.Data) {
+				t.Fatalf("ReadData(%q) differs from Tensor: %v", name, err)
+			}
+			var chunks []byte
+			if err := file.ReadChunks(name, make([]byte, 3), func(c []byte) error { chunks = append(chunks, c...); return nil }); err != nil ||
+				!bytes.Equal(chunks, tensor.Data) {
+				t.Fatalf("ReadChunks(%q) differs from Tensor: %v", name, err)
+			}
 			supported = append(supported, tensor)
 		}
 		if total > int64(len(b)) {

@@ -152,25 +152,88 @@ func (f *File) Info(name string) (TensorInfo, bool) {
 // ErrNotFound when there is no such tensor and ErrUnsupportedDType when its
 // dtype is not a nabla dtype. BOOL elements are normalised to 0 or 1.
 func (f *File) Tensor(name string) (Tensor, error) {
-	ti, ok := f.infos[name]
-	if !ok {
-		return Tensor{}, fmt.Errorf("%w: %q", ErrNotFound, name)
-	}
-	if !ti.DType.Valid() {
-		return Tensor{}, fmt.Errorf("%w: tensor %q has dtype %s (nabla supports %s)", ErrUnsupportedDType, name, ti.Code, supportedCodes)
+	ti, err := f.supported(name)
+	if err != nil {
+		return Tensor{}, err
 	}
 	data := make([]byte, ti.End-ti.Begin)
-	if err := readFullAt(f.r, data, f.dataStart+ti.Begin); err != nil {
-		return Tensor{}, fmt.Errorf("safetensors: reading tensor %q: %w", name, err)
-	}
-	if ti.Code == "BOOL" {
-		for i, b := range data {
-			if b != 0 {
-				data[i] = 1
-			}
-		}
+	if err := f.ReadData(name, data); err != nil {
+		return Tensor{}, err
 	}
 	return Tensor{Name: name, DType: ti.DType, Shape: slices.Clone(ti.Shape), Data: data}, nil
+}
+
+// ReadData reads the data of the tensor called name into dst, which must
+// hold exactly its End-Begin bytes: the elements in row-major order,
+// little-endian, BOOL normalised to 0 or 1. It lets the caller allocate
+// the data's final home (a tensor's memory) after checking the tensor's
+// Info, and read straight into it. It fails like Tensor.
+func (f *File) ReadData(name string, dst []byte) error {
+	ti, err := f.supported(name)
+	if err != nil {
+		return err
+	}
+	if int64(len(dst)) != ti.End-ti.Begin {
+		return fmt.Errorf("safetensors: ReadData %q: the destination has %d bytes, the tensor %d", name, len(dst), ti.End-ti.Begin)
+	}
+	if err := readFullAt(f.r, dst, f.dataStart+ti.Begin); err != nil {
+		return fmt.Errorf("safetensors: reading tensor %q: %w", name, err)
+	}
+	if ti.Code == "BOOL" {
+		normaliseBools(dst)
+	}
+	return nil
+}
+
+// ReadChunks reads the data of the tensor called name in pieces of at
+// most len(buf) bytes and passes each to fn, which must not keep it: a
+// checksum over a tensor that nobody needs in memory costs buf, not the
+// tensor's size. The bytes are those ReadData gives; it fails like
+// Tensor, or with fn's error.
+func (f *File) ReadChunks(name string, buf []byte, fn func(chunk []byte) error) error {
+	ti, err := f.supported(name)
+	if err != nil {
+		return err
+	}
+	if len(buf) == 0 {
+		return fmt.Errorf("safetensors: ReadChunks %q: empty buffer", name)
+	}
+	for off := ti.Begin; off < ti.End; {
+		chunk := buf[:min(int64(len(buf)), ti.End-off)]
+		if err := readFullAt(f.r, chunk, f.dataStart+off); err != nil {
+			return fmt.Errorf("safetensors: reading tensor %q: %w", name, err)
+		}
+		if ti.Code == "BOOL" {
+			normaliseBools(chunk)
+		}
+		if err := fn(chunk); err != nil {
+			return err
+		}
+		off += int64(len(chunk))
+	}
+	return nil
+}
+
+// supported returns the info of the tensor called name, failing when
+// there is none or its dtype is not a nabla dtype.
+func (f *File) supported(name string) (*TensorInfo, error) {
+	ti, ok := f.infos[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
+	}
+	if !ti.DType.Valid() {
+		return nil, fmt.Errorf("%w: tensor %q has dtype %s (nabla supports %s)", ErrUnsupportedDType, name, ti.Code, supportedCodes)
+	}
+	return ti, nil
+}
+
+// normaliseBools maps every nonzero byte to 1.
+func normaliseBools(b []byte) {
+	for i, v := range b {
+		if v > 1 {
+			b[i] = 1
+		}
+	}
 }
 
 // Tensors reads every tensor, sorted by name. It fails like Tensor on the

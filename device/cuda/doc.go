@@ -68,9 +68,14 @@
 // once: kernels that still use it are queued before any kernel of its
 // next owner. Buffers return to the cache when the Go garbage collector
 // finds them unreachable (runtime.AddCleanup) or explicitly through
-// Backend.Free. On out-of-memory the allocator runs the garbage collector,
-// releases every cached block and retries once, then reports requested,
-// allocated and reserved bytes. EmptyCache releases the cache;
+// Backend.Free. The allocator starts a collection itself when the bytes
+// handed out since its last one exceed the bytes live after it (as
+// GOGC=100 paces the Go heap; alloc.go explains the bounds). On
+// out-of-memory it collects garbage for as long as collections find some,
+// waiting each time until the cleanups they queued have run, then
+// releases every cached block and retries once, then reports the bytes
+// requested, the device's total, the bytes allocated by tensors and
+// reserved in the cache, and the limit. EmptyCache releases the cache;
 // MemoryStats reports allocated, reserved and peak bytes and counts.
 //
 // Host transfers. A copy from pageable Go memory makes the driver stage

@@ -12,13 +12,21 @@ import (
 	"github.com/nabla-go/nabla/internal/ptxvm"
 )
 
-// smallVM opens a backend on a virtual GPU of its own with mem bytes of
-// device memory, closed when the test ends.
-func smallVM(t *testing.T, mem int64) *Backend {
+// vmBackend opens a backend on a virtual GPU of its own, closed when the
+// test ends.
+func vmBackend(t *testing.T, cfg ptxvm.Config) (*Backend, *ptxvm.Device) {
 	t.Helper()
-	b, err := newBackend(&vmDriver{dev: ptxvm.New(ptxvm.Config{TotalMem: mem})}, 0)
+	vm := ptxvm.New(cfg)
+	b, err := newBackend(&vmDriver{dev: vm}, 0)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, b.Close()) })
+	return b, vm
+}
+
+// smallVM is vmBackend on a virtual GPU with mem bytes of device memory.
+func smallVM(t *testing.T, mem int64) *Backend {
+	t.Helper()
+	b, _ := vmBackend(t, ptxvm.Config{TotalMem: mem})
 	return b
 }
 

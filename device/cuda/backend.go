@@ -6,7 +6,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/nabla-go/nabla/device"
 	"github.com/nabla-go/nabla/kernels"
@@ -108,8 +107,8 @@ type Backend struct {
 	alloc *allocator
 	stage stager // pinned staging ring and copy stream of Upload (pinned.go)
 
-	errHost unsafe.Pointer // *errWord in mapped pinned memory
-	errDev  devicePtr
+	errDev devicePtr   // the asynchronous error word (errword.go)
+	errs   errReadback // ... and its readback
 
 	modMu sync.Mutex
 	mods  map[string]module
@@ -192,9 +191,8 @@ func newBackend(drv driver, index int) (*Backend, error) {
 		err = fmt.Errorf("(%s): %w", b.name, err)
 	} else if b.stream, err = g.newStream(); err != nil {
 		err = fmt.Errorf("creating the stream: %w", err)
-	} else if b.errHost, b.errDev, err = g.hostAllocMapped(int64(unsafe.Sizeof(errWord{}))); err != nil {
+	} else if err = b.openErrWord(); err != nil {
 		_ = g.destroyStream(b.stream)
-		err = fmt.Errorf("allocating the error word (cuMemHostAlloc): %w", err)
 	}
 	if err != nil {
 		_ = g.release()
@@ -348,36 +346,19 @@ func (b *Backend) Synchronize() error {
 	if err := b.checkOpen("synchronize"); err != nil {
 		return err
 	}
-	if err := b.drv.syncStream(b.stream); err != nil {
-		return b.errf("cuStreamSynchronize (a queued kernel or copy failed): %w", err)
-	}
-	if err := b.stage.synchronize(b); err != nil {
+	c, err := b.queueErrRead()
+	if err != nil {
 		return b.errf("synchronize: %w", err)
 	}
-	return b.takeKernelError()
-}
-
-// takeKernelError returns and clears the error word's report. Call only
-// after synchronising.
-func (b *Backend) takeKernelError() error {
-	w := (*errWord)(b.errHost)
-	code := atomic.LoadInt32(&w.Code)
-	if code == 0 {
-		return nil
+	if err := b.drv.syncStream(b.stream); err != nil {
+		b.dropErrRead(c)
+		return b.errf("cuStreamSynchronize (a queued kernel or copy failed): %w", err)
 	}
-	dim, val, lim := w.Dim, w.Value, w.Limit
-	*w = errWord{}
-	switch code {
-	case errDivZero:
-		return b.errf("integer division by zero (reported by an earlier Div)")
-	case errGatherIndex:
-		return b.errf("gather: index %d is out of range for dimension %d of size %d (reported asynchronously)", val, dim, lim)
-	case errScatterIndex:
-		return b.errf("scatter_add: index %d is out of range for dimension %d of size %d (reported asynchronously)", val, dim, lim)
-	case errLabel:
-		return b.errf("cross_entropy: label %d of row %d is outside [0, %d); labels must be class indices (reported asynchronously)", val, dim, lim)
+	kerr := b.takeKernelError(c)
+	if err := b.stage.synchronize(b); err != nil {
+		return errors.Join(kerr, b.errf("synchronize: %w", err))
 	}
-	return b.errf("kernel error code %d", code)
+	return kerr
 }
 
 // Close waits for queued work, releases the cached memory, the pinned
@@ -414,8 +395,8 @@ func (b *Backend) Close() error {
 	if err := b.drv.destroyStream(b.stream); err != nil {
 		errs = append(errs, fmt.Errorf("destroying the stream: %w", err))
 	}
-	if err := b.drv.hostFree(b.errHost); err != nil {
-		errs = append(errs, fmt.Errorf("freeing the error word: %w", err))
+	if err := b.closeErrWord(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := b.drv.release(); err != nil {
 		errs = append(errs, fmt.Errorf("releasing the primary context: %w", err))

@@ -104,9 +104,10 @@
 // Errors. Every driver call and every launch is checked and reported with
 // the kernel's name. Data-dependent errors inside kernels (integer
 // division by zero, an index out of range in Gather/ScatterAdd) cannot be
-// returned by the asynchronous launch: kernels record the first one in a
-// small block of mapped host memory, and the next Synchronize or Download
-// returns it.
+// returned by the asynchronous launch: kernels record the first one in an
+// error word in device memory, which the next Synchronize or Download
+// reads back with a small copy queued before its stream synchronisation
+// (errword.go), reports once and clears.
 //
 // Kernels. Modules (one per kernel family) are loaded lazily, once per
 // device, from the PTX for the newest virtual architecture not newer than

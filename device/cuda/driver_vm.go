@@ -73,11 +73,6 @@ func (g vmGPU) hostAlloc(size int64) (unsafe.Pointer, error) {
 	return p, convert(err)
 }
 
-func (g vmGPU) hostAllocMapped(size int64) (unsafe.Pointer, devicePtr, error) {
-	p, d, err := g.d.HostAllocMapped(size)
-	return p, devicePtr(d), convert(err)
-}
-
 func (g vmGPU) hostFree(p unsafe.Pointer) error { return convert(g.d.HostFree(p)) }
 
 func (g vmGPU) memcpyHtoD(dst devicePtr, src unsafe.Pointer, size int64, s stream) error {
@@ -90,6 +85,10 @@ func (g vmGPU) memcpyDtoH(dst unsafe.Pointer, src devicePtr, size int64, s strea
 
 func (g vmGPU) memcpyDtoD(dst, src devicePtr, size int64, s stream) error {
 	return convert(g.d.CopyDtoD(uint64(dst), uint64(src), size, g.stream(s)))
+}
+
+func (g vmGPU) memsetAsync(dst devicePtr, val byte, size int64, s stream) error {
+	return convert(g.d.Memset(uint64(dst), val, size, g.stream(s)))
 }
 
 func (g vmGPU) loadModule(image string) (module, error) {

@@ -133,9 +133,16 @@ func (b *Backend) Download(dst any, src device.Buffer) error {
 			err = fmt.Errorf("cuMemcpyDtoHAsync: %w", e)
 		}
 	}
+	// The error word's readback, behind the copy: one synchronisation
+	// waits for both.
+	var c errCheck
 	if err == nil {
-		if e := b.drv.syncStream(b.stream); e != nil {
-			err = fmt.Errorf("cuStreamSynchronize (a queued kernel or copy failed): %w", e)
+		c, err = b.queueErrRead()
+		if err == nil {
+			if e := b.drv.syncStream(b.stream); e != nil {
+				b.dropErrRead(c)
+				err = fmt.Errorf("cuStreamSynchronize (a queued kernel or copy failed): %w", e)
+			}
 		}
 	}
 	runtime.KeepAlive(dst)
@@ -143,5 +150,5 @@ func (b *Backend) Download(dst any, src device.Buffer) error {
 	if err != nil {
 		return b.errf("download of %s: %w", fmtBytes(size), err)
 	}
-	return b.takeKernelError()
+	return b.takeKernelError(c)
 }

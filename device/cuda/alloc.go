@@ -58,6 +58,9 @@ type allocator struct {
 	free  map[int64][]*block
 	stats MemoryStats
 	limit atomic.Int64 // 0: no limit beyond the device's memory
+	// closed is set by shutdown: the blocks of buffers freed afterwards
+	// went with the context.
+	closed bool
 
 	// reclaimMu serialises the out-of-memory path (getAfterOOM): one
 	// goroutine collects garbage while the others wait and then find
@@ -105,9 +108,10 @@ var errOOM = errors.New("out of memory")
 // Alloc returns a buffer of n elements of dt from the cache, or from the
 // driver when the cache has no block of its size class.
 func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
-	if err := b.checkOpen("alloc"); err != nil {
+	if err := b.enter("alloc"); err != nil {
 		return nil, err
 	}
+	defer b.leave()
 	if !dt.Valid() {
 		return nil, b.errf("alloc: unknown dtype %v", dt)
 	}
@@ -210,7 +214,7 @@ func (a *allocator) sawGC() bool {
 	defer a.mu.Unlock()
 	a.sinceGC.Store(0)
 	a.liveAfterGC.Store(a.stats.Allocated) // lowered by put
-	return true
+	return !a.closed
 }
 
 func (a *allocator) limitBytes() int64 { return a.limit.Load() }
@@ -218,17 +222,21 @@ func (a *allocator) limitBytes() int64 { return a.limit.Load() }
 // Free returns buf's memory to the cache at once instead of when the
 // garbage collector finds it unreachable. buf, and every tensor using it,
 // must not be used afterwards. Work already queued on it completes first
-// (the stream orders it before any later use of the memory).
+// (the stream orders it before any later use of the memory). After Close
+// the memory is already gone with the context: Free only counts it out
+// and reports errClosed.
 func (b *Backend) Free(buf device.Buffer) error {
 	x, ok := buf.(*buffer)
 	if !ok || x.be != b {
 		return b.errf("free: buffer %T does not belong to this device", buf)
 	}
-	if x.blk == nil || !x.freed.CompareAndSwap(false, true) {
-		return nil
+	if x.blk != nil && x.freed.CompareAndSwap(false, true) {
+		x.cleanup.Stop()
+		b.alloc.put(x.blk)
 	}
-	x.cleanup.Stop()
-	b.alloc.put(x.blk)
+	if b.gate.closed() {
+		return b.errf("free: %w", errClosed)
+	}
 	return nil
 }
 
@@ -251,9 +259,10 @@ func (b *Backend) ResetPeakStats() {
 // for queued work first, since kernels of a block's previous owner may
 // still be running.
 func (b *Backend) EmptyCache() error {
-	if err := b.checkOpen("empty cache"); err != nil {
+	if err := b.enter("empty cache"); err != nil {
 		return err
 	}
+	defer b.leave()
 	return b.alloc.emptyCache()
 }
 
@@ -389,13 +398,18 @@ func (a *allocator) fromDriver(size int64) (*block, error) {
 	return &block{ptr: ptr, size: size}, nil
 }
 
-// put returns a block to the cache.
+// put returns a block to the cache; after shutdown it only counts it
+// out (the memory went with the context).
 func (a *allocator) put(blk *block) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.free[blk.size] = append(a.free[blk.size], blk)
 	a.stats.Frees++
 	a.stats.Allocated -= blk.size
+	if a.closed {
+		a.stats.Reserved -= blk.size
+		return
+	}
+	a.free[blk.size] = append(a.free[blk.size], blk)
 	if a.stats.Allocated < a.liveAfterGC.Load() {
 		a.liveAfterGC.Store(a.stats.Allocated)
 	}
@@ -412,6 +426,15 @@ func (a *allocator) frees() int64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.stats.Frees
+}
+
+// shutdown releases the cache for Close, once no call is in flight, and
+// makes later frees only count.
+func (a *allocator) shutdown() error {
+	a.mu.Lock()
+	a.closed = true
+	a.mu.Unlock()
+	return a.emptyCache()
 }
 
 // emptyCache frees every cached block.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"sync/atomic"
 
 	"github.com/nabla-go/nabla/device"
 	"github.com/nabla-go/nabla/kernels"
@@ -115,7 +114,7 @@ type Backend struct {
 	fnMu  sync.RWMutex
 	fns   map[fnKey]function
 
-	closed atomic.Bool
+	gate gate // calls in flight into the driver; shut by Close (lifetime.go)
 }
 
 type fnKey struct{ module, name string }
@@ -159,7 +158,7 @@ func Open(index int) (*Backend, error) {
 func open(drv driver, index int) (*Backend, error) {
 	openMu.Lock()
 	defer openMu.Unlock()
-	if b, ok := opened[index]; ok && !b.closed.Load() {
+	if b, ok := opened[index]; ok && !b.gate.closed() {
 		return b, nil
 	}
 	b, err := newBackend(drv, index)
@@ -186,7 +185,7 @@ func newBackend(drv driver, index int) (*Backend, error) {
 	}
 	b := &Backend{index: index, drv: g, emulated: props.Emulated, name: props.Name,
 		major: props.Major, minor: props.Minor, sms: props.SMs, totalMem: props.TotalMem,
-		mods: map[string]module{}, fns: map[fnKey]function{}}
+		mods: map[string]module{}, fns: map[fnKey]function{}, gate: newGate()}
 	if b.arch, err = kernels.Select(b.major, b.minor); err != nil {
 		err = fmt.Errorf("(%s): %w", b.name, err)
 	} else if b.stream, err = g.newStream(); err != nil {
@@ -253,14 +252,8 @@ func (b *Backend) errf(format string, args ...any) error {
 	return fmt.Errorf("device: %v: "+format, append([]any{b.Device()}, args...)...)
 }
 
+// errClosed is what every call on a closed backend wraps.
 var errClosed = errors.New("the backend is closed")
-
-func (b *Backend) checkOpen(op string) error {
-	if b.closed.Load() {
-		return b.errf("%s: %w", op, errClosed)
-	}
-	return nil
-}
 
 // function returns kernel name of module, loading the module on first use.
 func (b *Backend) function(module, name string) (function, error) {
@@ -315,9 +308,10 @@ func getArgs() *argBuf {
 // launch queues kernel name of module on the device's stream.
 func (b *Backend) launch(module, name string, grid [3]uint32, smem uint32, a *argBuf) error {
 	defer argPool.Put(a)
-	if err := b.checkOpen(name); err != nil {
+	if err := b.enter(name); err != nil {
 		return err
 	}
+	defer b.leave()
 	fn, err := b.function(module, name)
 	if err != nil {
 		return err
@@ -343,9 +337,15 @@ func (b *Backend) launch1(module, name string, n int64, a *argBuf) error {
 // copy stream of staged uploads, and reports the first error a kernel
 // recorded since the last synchronisation.
 func (b *Backend) Synchronize() error {
-	if err := b.checkOpen("synchronize"); err != nil {
+	if err := b.enter("synchronize"); err != nil {
 		return err
 	}
+	defer b.leave()
+	return b.synchronize()
+}
+
+// synchronize is Synchronize inside the gate.
+func (b *Backend) synchronize() error {
 	c, err := b.queueErrRead()
 	if err != nil {
 		return b.errf("synchronize: %w", err)
@@ -361,27 +361,31 @@ func (b *Backend) Synchronize() error {
 	return kerr
 }
 
-// Close waits for queued work, releases the cached memory, the pinned
-// staging memory, the kernel modules, the streams and the primary
-// context. Buffers still alive must not be used afterwards. Closing twice
-// is harmless.
+// Close waits for the calls in progress on other goroutines (launches,
+// copies, synchronisations, allocations) and for the queued work, then
+// releases the cached memory, the pinned staging memory, the kernel
+// modules, the streams, the error word and the primary context. Every
+// later call fails with an error that wraps errClosed (Alloc, launches,
+// Upload, Download, Synchronize, Free, ...); buffers still alive must not
+// be used, and their memory goes with the context (their cleanups only
+// update the counters). Closing twice is harmless. Close must not be
+// called from inside another call on the same backend.
 func (b *Backend) Close() error {
 	openMu.Lock()
 	defer openMu.Unlock()
-	if b.closed.Load() {
+	if !b.gate.close() {
 		return nil
 	}
 	var errs []error
-	if err := b.Synchronize(); err != nil {
+	if err := b.synchronize(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := b.alloc.emptyCache(); err != nil {
-		errs = append(errs, err)
-	}
-	b.closed.Store(true)
-	// Before the compute stream goes: uploads still in progress queue
-	// waits on it, and close waits for them.
+	// Before the compute stream goes: the copy stream's pending copies
+	// end in waits queued on it.
 	if err := b.stage.close(b); err != nil {
+		errs = append(errs, err)
+	}
+	if err := b.alloc.shutdown(); err != nil {
 		errs = append(errs, err)
 	}
 	b.modMu.Lock()

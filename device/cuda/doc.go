@@ -27,8 +27,8 @@
 //
 // Driver. driver.go declares the seam: driver (counting and opening
 // devices) and gpuDriver (one open device: device and pinned host memory,
-// copies, modules and kernels, launches, streams, events, and the staged
-// upload step), with one-word handle types. The choice of driver is made
+// copies and fills, modules and kernels, launches, streams, events, and
+// the staged upload step), with one-word handle types. The choice of driver is made
 // in one place, backend.go's init; Open and the provider registered with
 // package device use the chosen one. Every gpuDriver method makes the
 // device's context current itself, so the backend never locks OS threads.
@@ -108,6 +108,13 @@
 // error word in device memory, which the next Synchronize or Download
 // reads back with a small copy queued before its stream synchronisation
 // (errword.go), reports once and clears.
+//
+// Lifetime. Every call into the driver (launches, copies,
+// synchronisations, allocations) is counted in and out by one atomic word;
+// Close shuts it, waits for the calls in flight, then tears the device
+// down, and every later call fails with an error wrapping errClosed, so no
+// call reaches the driver with a destroyed stream or context
+// (lifetime.go).
 //
 // Kernels. Modules (one per kernel family) are loaded lazily, once per
 // device, from the PTX for the newest virtual architecture not newer than

@@ -65,9 +65,10 @@ func hostBytes(host any, dt device.DType, n int) (unsafe.Pointer, int64, error) 
 // compute stream: the driver buffers small sources itself, and staging
 // them would cost two cross-stream waits for a copy of a few bytes.
 func (b *Backend) Upload(dst device.Buffer, src any) error {
-	if err := b.checkOpen("upload"); err != nil {
+	if err := b.enter("upload"); err != nil {
 		return err
 	}
+	defer b.leave()
 	x, ok := dst.(*buffer)
 	if !ok || x.be != b {
 		return b.errf("upload: buffer %T is not memory of this device", dst)
@@ -117,9 +118,10 @@ func (b *Backend) uploadDirect(x *buffer, p unsafe.Pointer, size int64, src any)
 // stream, which waits for every staged upload queued before it, so it
 // sees their data without waiting for the copy stream itself.
 func (b *Backend) Download(dst any, src device.Buffer) error {
-	if err := b.checkOpen("download"); err != nil {
+	if err := b.enter("download"); err != nil {
 		return err
 	}
+	defer b.leave()
 	x, ok := src.(*buffer)
 	if !ok || x.be != b {
 		return b.errf("download: buffer %T is not memory of this device", src)

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -37,11 +38,60 @@ func TestGate(t *testing.T) {
 	require.False(t, g.enter())
 }
 
+// slowDriver serves a virtual GPU whose calls that allocate or queue work
+// first sleep for delay, inside the driver: calls are then in flight when
+// Close runs, not only between a check and the driver.
+type slowDriver struct {
+	*vmDriver
+	delay time.Duration
+}
+
+func (d slowDriver) open(index int) (gpuDriver, deviceProps, error) {
+	g, p, err := d.vmDriver.open(index)
+	return slowGPU{g, d.delay}, p, err
+}
+
+type slowGPU struct {
+	gpuDriver
+	delay time.Duration
+}
+
+func (g slowGPU) memAlloc(size int64) (devicePtr, error) {
+	time.Sleep(g.delay)
+	return g.gpuDriver.memAlloc(size)
+}
+
+func (g slowGPU) memcpyHtoD(dst devicePtr, src unsafe.Pointer, size int64, s stream) error {
+	time.Sleep(g.delay)
+	return g.gpuDriver.memcpyHtoD(dst, src, size, s)
+}
+
+func (g slowGPU) memcpyDtoH(dst unsafe.Pointer, src devicePtr, size int64, s stream) error {
+	time.Sleep(g.delay)
+	return g.gpuDriver.memcpyDtoH(dst, src, size, s)
+}
+
+func (g slowGPU) memcpyDtoD(dst, src devicePtr, size int64, s stream) error {
+	time.Sleep(g.delay)
+	return g.gpuDriver.memcpyDtoD(dst, src, size, s)
+}
+
+func (g slowGPU) launch(f function, grid [3]uint32, block, smem uint32, s stream, a *argBuf) error {
+	time.Sleep(g.delay)
+	return g.gpuDriver.launch(f, grid, block, smem, s, a)
+}
+
+func (g slowGPU) stageCopy(compute, copyStream stream, before, copied event, dst devicePtr, src unsafe.Pointer, size int64, first, last bool) error {
+	time.Sleep(g.delay)
+	return g.gpuDriver.stageCopy(compute, copyStream, before, copied, dst, src, size, first, last)
+}
+
 // TestCloseRacesCalls closes a backend while goroutines launch kernels,
 // copy, allocate, free and synchronise on it: each call either succeeds
 // or fails with errClosed, never with a driver error (the virtual machine
 // refuses destroyed streams, unloaded modules and calls after the context
-// is released) or a memcheck fault; afterwards every call fails with
+// is released; slowDriver keeps calls inside the driver when Close comes)
+// or a memcheck fault; afterwards every call fails with
 // errClosed and the cleanups of the buffers still alive are harmless. Run
 // it with -race.
 func TestCloseRacesCalls(t *testing.T) {
@@ -54,7 +104,8 @@ func TestCloseRacesCalls(t *testing.T) {
 		host[i] = float32(i % 13)
 	}
 	for round := range 4 {
-		b, err := newBackend(&vmDriver{dev: ptxvm.New(ptxvm.Config{TotalMem: 256 << 20, Workers: 2})}, 0)
+		vm := &vmDriver{dev: ptxvm.New(ptxvm.Config{TotalMem: 256 << 20, Workers: 2})}
+		b, err := newBackend(slowDriver{vm, 200 * time.Microsecond}, 0)
 		require.NoError(t, err)
 		var calls, closedCalls atomic.Int64
 		var wg sync.WaitGroup

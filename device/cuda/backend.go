@@ -185,7 +185,7 @@ func newBackend(drv driver, index int) (*Backend, error) {
 	}
 	b := &Backend{index: index, drv: g, emulated: props.Emulated, name: props.Name,
 		major: props.Major, minor: props.Minor, sms: props.SMs, totalMem: props.TotalMem,
-		mods: map[string]module{}, fns: map[fnKey]function{}, gate: newGate()}
+		mods: map[string]module{}, fns: map[fnKey]function{}}
 	if b.arch, err = kernels.Select(b.major, b.minor); err != nil {
 		err = fmt.Errorf("(%s): %w", b.name, err)
 	} else if b.stream, err = g.newStream(); err != nil {

@@ -1,6 +1,9 @@
 package cuda
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // The backend's lifetime. Close unloads the modules, destroys the streams
 // and releases the context, after which a driver call with the old
@@ -21,16 +24,11 @@ import "sync/atomic"
 // gateClosed is the gate word's closed bit, above any count of calls.
 const gateClosed = 1 << 62
 
-// gate counts the calls in flight into a backend's driver.
+// gate counts the calls in flight into a backend's driver. Its zero value
+// is an open gate.
 type gate struct {
 	state atomic.Int64 // gateClosed | calls in flight
-	// drained receives a token when a call leaves a closed gate empty;
-	// it holds one token at most, and close rechecks the count after
-	// each, so no wake-up is lost.
-	drained chan struct{}
 }
-
-func newGate() gate { return gate{drained: make(chan struct{}, 1)} }
 
 // enter counts a call in; false, with nothing counted, once the gate is
 // closed.
@@ -43,23 +41,17 @@ func (g *gate) enter() bool {
 }
 
 // leave counts a call out.
-func (g *gate) leave() {
-	if g.state.Add(-1) == gateClosed {
-		select {
-		case g.drained <- struct{}{}:
-		default: // a token is already waiting
-		}
-	}
-}
+func (g *gate) leave() { g.state.Add(-1) }
 
 // close shuts the gate and waits until every call in flight has left. It
-// returns false, at once, when the gate was already closed.
+// returns false, at once, when the gate was already closed. It polls:
+// Close is rare, and the calls' path then needs nothing but the two adds.
 func (g *gate) close() bool {
 	if g.state.Or(gateClosed)&gateClosed != 0 {
 		return false
 	}
-	for g.state.Load() != gateClosed {
-		<-g.drained
+	for pause := time.Microsecond; g.state.Load() != gateClosed; pause = min(2*pause, time.Millisecond) {
+		time.Sleep(pause)
 	}
 	return true
 }

@@ -19,7 +19,7 @@ import (
 // TestGate: close waits for the calls inside, refuses new ones at once,
 // and a call may enter again while inside.
 func TestGate(t *testing.T) {
-	g := newGate()
+	var g gate
 	require.True(t, g.enter())
 	require.True(t, g.enter(), "a call inside a call")
 	g.leave()
@@ -234,7 +234,7 @@ func BenchmarkGate(b *testing.B) {
 		}
 	})
 	b.Run("enter-leave", func(b *testing.B) {
-		g := newGate()
+		var g gate
 		for b.Loop() {
 			if !g.enter() {
 				b.Fatal("closed")
@@ -243,7 +243,7 @@ func BenchmarkGate(b *testing.B) {
 		}
 	})
 	b.Run("enter-leave-parallel", func(b *testing.B) {
-		g := newGate()
+		var g gate
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				if !g.enter() {

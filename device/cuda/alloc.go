@@ -159,11 +159,11 @@ func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
 //     a collection every few allocations would cost a full mark of the Go
 //     heap for a few bytes of device memory each time; below 64 MiB (or
 //     an eighth of a smaller device or limit) garbage waits;
-//   - half the headroom: with a live set above a third of the device,
-//     twice the live set no longer fits, so the budget shrinks to half of
-//     what remains and the collection (and its cleanups) finish before
-//     the device is full. When they do not, the out-of-memory path
-//     collects before it fails (getAfterOOM).
+//   - half the headroom: with a live set above a third of the device (or
+//     limit), the budget is half of what the live set leaves free, so
+//     that the other half remains for the allocations made while the
+//     collection and its cleanups run. When they run out anyway, the
+//     out-of-memory path collects before it fails (getAfterOOM).
 const gcMinBudget = 64 << 20
 
 // gcBudget is the bytes noteAlloc lets through between collections for a

@@ -346,15 +346,19 @@ func (b *Backend) Synchronize() error {
 
 // synchronize is Synchronize inside the gate.
 func (b *Backend) synchronize() error {
-	c, err := b.queueErrRead()
-	if err != nil {
-		return b.errf("synchronize: %w", err)
-	}
+	c, rerr := b.queueErrRead()
 	if err := b.drv.syncStream(b.stream); err != nil {
-		b.dropErrRead(c)
+		if rerr == nil {
+			b.dropErrRead(c)
+		}
 		return b.errf("cuStreamSynchronize (a queued kernel or copy failed): %w", err)
 	}
-	kerr := b.takeKernelError(c)
+	var kerr error
+	if rerr != nil {
+		kerr = b.errf("synchronize: %w", rerr)
+	} else {
+		kerr = b.takeKernelError(c)
+	}
 	if err := b.stage.synchronize(b); err != nil {
 		return errors.Join(kerr, b.errf("synchronize: %w", err))
 	}

@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"unsafe"
@@ -136,15 +137,17 @@ func (b *Backend) Download(dst any, src device.Buffer) error {
 		}
 	}
 	// The error word's readback, behind the copy: one synchronisation
-	// waits for both.
+	// waits for both (and for the copy even when the readback could not
+	// be queued: it writes dst).
 	var c errCheck
 	if err == nil {
 		c, err = b.queueErrRead()
-		if err == nil {
-			if e := b.drv.syncStream(b.stream); e != nil {
-				b.dropErrRead(c)
-				err = fmt.Errorf("cuStreamSynchronize (a queued kernel or copy failed): %w", e)
-			}
+		read := err == nil
+		if e := b.drv.syncStream(b.stream); e != nil {
+			err = errors.Join(err, fmt.Errorf("cuStreamSynchronize (a queued kernel or copy failed): %w", e))
+		}
+		if err != nil && read {
+			b.dropErrRead(c)
 		}
 	}
 	runtime.KeepAlive(dst)

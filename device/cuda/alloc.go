@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/nabla-go/nabla/device"
 )
@@ -22,7 +23,7 @@ type MemoryStats struct {
 	Frees         int64 // buffers returned (collected or freed explicitly)
 	DeviceAllocs  int64 // cuMemAlloc calls
 	DeviceFrees   int64 // cuMemFree calls
-	OOMRetries    int64 // allocations that needed the cache flushed
+	OOMRetries    int64 // allocations that took the out-of-memory path (collections, cache flush)
 }
 
 func (s MemoryStats) String() string {
@@ -57,14 +58,28 @@ type allocator struct {
 	free  map[int64][]*block
 	stats MemoryStats
 	limit atomic.Int64 // 0: no limit beyond the device's memory
+	// closed is set by shutdown: the blocks of buffers freed afterwards
+	// went with the context.
+	closed bool
 
-	// sinceGC counts the bytes handed out since the allocator last asked
-	// for a garbage collection (see noteAlloc).
-	sinceGC atomic.Int64
+	// reclaimMu serialises the out-of-memory path (getAfterOOM): one
+	// goroutine collects garbage while the others wait and then find
+	// its results in the cache.
+	reclaimMu sync.Mutex
+
+	// Pacing of the collections noteAlloc starts (see gcMinBudget): the
+	// bytes handed out since the last collection, the live set after it,
+	// whether noteAlloc's collection runs, and how many it ran.
+	sinceGC     atomic.Int64
+	liveAfterGC atomic.Int64
+	gcRunning   atomic.Bool
+	collections atomic.Int64
 }
 
 func newAllocator(b *Backend) *allocator {
-	return &allocator{b: b, free: map[int64][]*block{}}
+	a := &allocator{b: b, free: map[int64][]*block{}}
+	watchGC(weak.Make(a))
+	return a
 }
 
 // buffer is a device.Buffer in GPU memory.
@@ -93,9 +108,10 @@ var errOOM = errors.New("out of memory")
 // Alloc returns a buffer of n elements of dt from the cache, or from the
 // driver when the cache has no block of its size class.
 func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
-	if err := b.checkOpen("alloc"); err != nil {
+	if err := b.enter("alloc"); err != nil {
 		return nil, err
 	}
+	defer b.leave()
 	if !dt.Valid() {
 		return nil, b.errf("alloc: unknown dtype %v", dt)
 	}
@@ -117,20 +133,88 @@ func (b *Backend) Alloc(dt device.DType, n int) (device.Buffer, error) {
 	return buf, nil
 }
 
-// noteAlloc starts a background garbage collection after every eighth of
-// the device's memory (or of the memory limit) handed out. The Go
-// collector does not see GPU memory: without this, the memory of
-// unreachable tensors would come back only when the Go heap grows enough
-// to trigger a collection, or at the out-of-memory retry.
-func (a *allocator) noteAlloc(size int64) {
-	budget := a.b.totalMem / 8
+// Pacing of the collections noteAlloc starts. The Go collector does not
+// see device memory: a dropped tensor's block comes back only when a
+// collection finds its buffer unreachable, and the Go heap may grow too
+// slowly to start one (a 100 MiB activation is a 64-byte buffer struct to
+// the Go pacer). So the allocator starts collections itself, paced as
+// GOGC=100 paces the Go heap: when the bytes handed out since the last
+// collection exceed the bytes still allocated after it (the live set). A
+// training loop then holds about twice its live set, and the pace follows
+// the workload instead of the device: the former rule, a collection per
+// eighth of the device's memory, let 17.6 GB of garbage accumulate on an
+// H200 whatever the model.
+//
+// "The last collection" is any collection, the Go pacer's too: a
+// sentinel object's cleanup tells the allocator about each one
+// (watchGC), so a program whose Go heap is busy enough to collect often
+// anyway (or the PTX virtual machine, whose device memory is Go memory)
+// pays for no extra collections. The live set is the fewest bytes
+// allocated since that collection began: the cleanups it queued free
+// the garbage a little later, and explicit frees shrink it too.
+//
+// Two bounds keep the rule sensible at the ends:
+//
+//   - gcMinBudget: with a small live set (a small model, the first steps)
+//     a collection every few allocations would cost a full mark of the Go
+//     heap for a few bytes of device memory each time; below 64 MiB (or
+//     an eighth of a smaller device or limit) garbage waits;
+//   - half the headroom: with a live set above a third of the device (or
+//     limit), the budget is half of what the live set leaves free, so
+//     that the other half remains for the allocations made while the
+//     collection and its cleanups run. When they run out anyway, the
+//     out-of-memory path collects before it fails (getAfterOOM).
+const gcMinBudget = 64 << 20
+
+// gcBudget is the bytes noteAlloc lets through between collections for a
+// live set of live bytes.
+func (a *allocator) gcBudget(live int64) int64 {
+	capacity := a.b.totalMem
 	if l := a.limitBytes(); l > 0 {
-		budget = l / 8
+		capacity = l
 	}
-	if a.sinceGC.Add(size) > max(budget, 64<<20) {
-		a.sinceGC.Store(0)
-		go runtime.GC()
+	return max(min(gcMinBudget, capacity/8), min(live, (capacity-live)/2))
+}
+
+// noteAlloc counts size bytes handed out and starts a background
+// collection when the budget since the last one is spent (see
+// gcMinBudget). At most one runs at a time.
+func (a *allocator) noteAlloc(size int64) {
+	if a.sinceGC.Add(size) <= a.gcBudget(a.liveAfterGC.Load()) || !a.gcRunning.CompareAndSwap(false, true) {
+		return
 	}
+	a.sinceGC.Store(0)
+	go func() {
+		defer a.gcRunning.Store(false)
+		runtime.GC()
+		a.collections.Add(1)
+	}()
+}
+
+// gcSentinel is the object whose cleanup reports a collection. It holds
+// a pointer so that it is never a tiny allocation (the runtime may batch
+// tiny objects and run their cleanups late or never).
+type gcSentinel struct{ _ *byte }
+
+// watchGC makes the next collection call a.sawGC, and each such call
+// watch for the one after, for as long as the allocator is reachable: the
+// cleanup holds only a weak pointer to it.
+func watchGC(a weak.Pointer[allocator]) {
+	runtime.AddCleanup(new(gcSentinel), func(a weak.Pointer[allocator]) {
+		if al := a.Value(); al != nil && al.sawGC() {
+			watchGC(a)
+		}
+	}, a)
+}
+
+// sawGC starts a new pacing period after a collection; false once the
+// allocator is closed (watching stops).
+func (a *allocator) sawGC() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sinceGC.Store(0)
+	a.liveAfterGC.Store(a.stats.Allocated) // lowered by put
+	return !a.closed
 }
 
 func (a *allocator) limitBytes() int64 { return a.limit.Load() }
@@ -138,17 +222,21 @@ func (a *allocator) limitBytes() int64 { return a.limit.Load() }
 // Free returns buf's memory to the cache at once instead of when the
 // garbage collector finds it unreachable. buf, and every tensor using it,
 // must not be used afterwards. Work already queued on it completes first
-// (the stream orders it before any later use of the memory).
+// (the stream orders it before any later use of the memory). After Close
+// the memory is already gone with the context: Free only counts it out
+// and reports errClosed.
 func (b *Backend) Free(buf device.Buffer) error {
 	x, ok := buf.(*buffer)
 	if !ok || x.be != b {
 		return b.errf("free: buffer %T does not belong to this device", buf)
 	}
-	if x.blk == nil || !x.freed.CompareAndSwap(false, true) {
-		return nil
+	if x.blk != nil && x.freed.CompareAndSwap(false, true) {
+		x.cleanup.Stop()
+		b.alloc.put(x.blk)
 	}
-	x.cleanup.Stop()
-	b.alloc.put(x.blk)
+	if b.gate.closed() {
+		return b.errf("free: %w", errClosed)
+	}
 	return nil
 }
 
@@ -171,9 +259,10 @@ func (b *Backend) ResetPeakStats() {
 // for queued work first, since kernels of a block's previous owner may
 // still be running.
 func (b *Backend) EmptyCache() error {
-	if err := b.checkOpen("empty cache"); err != nil {
+	if err := b.enter("empty cache"); err != nil {
 		return err
 	}
+	defer b.leave()
 	return b.alloc.emptyCache()
 }
 
@@ -184,6 +273,14 @@ func (b *Backend) SetMemoryLimit(bytes int64) {
 	b.alloc.limit.Store(max(bytes, 0))
 }
 
+// Bounds of the out-of-memory path: it collects garbage at most
+// reclaimRounds times and waits for cleanups at most reclaimWait in all
+// before it gives up.
+const (
+	reclaimRounds = 8
+	reclaimWait   = 2 * time.Second
+)
+
 func (a *allocator) get(bytes int64) (*block, error) {
 	size := classSize(bytes)
 	if blk := a.fromCache(size); blk != nil {
@@ -191,36 +288,73 @@ func (a *allocator) get(bytes int64) (*block, error) {
 	}
 	blk, err := a.fromDriver(size)
 	if errors.Is(err, errOOM) {
-		// Out of memory: let the garbage collector return buffers of
-		// unreachable tensors, release the whole cache, and try once more.
-		a.mu.Lock()
-		a.stats.OOMRetries++
-		a.mu.Unlock()
-		a.collect()
-		if blk = a.fromCache(size); blk != nil {
-			return blk, nil
-		}
-		if e := a.emptyCache(); e != nil {
-			return nil, e
-		}
-		blk, err = a.fromDriver(size)
+		return a.getAfterOOM(bytes, size)
 	}
-	if err != nil {
-		if errors.Is(err, errOOM) {
-			st := a.b.MemoryStats()
-			return nil, a.b.errf("out of memory: cannot allocate %s (%d bytes requested, a %s block); %s allocated by live tensors, %s reserved by nabla, device total %s%s; free tensors that are no longer needed (Backend.Free), reduce the batch size, or call EmptyCache: %w",
-				fmtBytes(bytes), bytes, fmtBytes(size), fmtBytes(st.Allocated), fmtBytes(st.Reserved), fmtBytes(a.b.totalMem), a.limitNote(), err)
-		}
-		return nil, err
-	}
-	return blk, nil
+	return blk, err
 }
 
-func (a *allocator) limitNote() string {
-	if l := a.limit.Load(); l > 0 {
-		return ", limit " + fmtBytes(l)
+// getAfterOOM is get once the driver (or the memory limit) said no: it
+// lets the garbage collector return the blocks of unreachable buffers,
+// for as long as collections keep finding garbage, then releases the
+// whole cache to the driver and tries a last time. A collection returns
+// memory only through cleanups that run after it, on the runtime's
+// cleanup goroutines, possibly behind slow cleanups of other packages,
+// and memory reachable only from a finalizer's object or a cleanup's
+// argument needs one more collection after those ran; so each round
+// waits until every cleanup and finalizer the collection queued has run
+// (collect), and the rounds go on while a collection queues any.
+func (a *allocator) getAfterOOM(bytes, size int64) (*block, error) {
+	a.reclaimMu.Lock()
+	defer a.reclaimMu.Unlock()
+	a.mu.Lock()
+	a.stats.OOMRetries++
+	a.mu.Unlock()
+	retry := func() (*block, error) {
+		if blk := a.fromCache(size); blk != nil {
+			return blk, nil
+		}
+		return a.fromDriver(size)
 	}
-	return ""
+	// Another goroutine may have reclaimed memory while this one waited
+	// for reclaimMu.
+	if blk, err := retry(); !errors.Is(err, errOOM) {
+		return blk, err
+	}
+	deadline := time.Now().Add(reclaimWait)
+	a.sinceGC.Store(0)
+	rounds := 0
+	for rounds < reclaimRounds && time.Now().Before(deadline) {
+		frees := a.frees()
+		found := collect(deadline)
+		rounds++
+		if blk := a.fromCache(size); blk != nil {
+			return blk, nil
+		}
+		if found == 0 && a.frees() == frees {
+			break // the collection found nothing that could return memory
+		}
+	}
+	if err := a.emptyCache(); err != nil {
+		return nil, err
+	}
+	blk, err := retry()
+	if errors.Is(err, errOOM) {
+		return nil, a.oomError(bytes, size, rounds, err)
+	}
+	return blk, err
+}
+
+// oomError reports a failed allocation with the allocator's state, as
+// PyTorch's message does. err wraps errOOM.
+func (a *allocator) oomError(bytes, size int64, rounds int, err error) error {
+	st := a.b.MemoryStats()
+	limit := ""
+	if l := a.limitBytes(); l > 0 {
+		limit = "; limit " + fmtBytes(l)
+	}
+	return a.b.errf("out of memory: tried to allocate %s (%d bytes, a %s block); %s total; %s allocated by tensors; %s reserved in cache%s "+
+		"(after %d garbage collection%s and emptying the cache). Free tensors that are no longer needed (Backend.Free), reduce the batch size, or raise the memory limit: %w",
+		fmtBytes(bytes), bytes, fmtBytes(size), fmtBytes(a.b.totalMem), fmtBytes(st.Allocated), fmtBytes(st.Reserved-st.Allocated), limit, rounds, plural(rounds), err)
 }
 
 func (a *allocator) fromCache(size int64) *block {
@@ -264,29 +398,43 @@ func (a *allocator) fromDriver(size int64) (*block, error) {
 	return &block{ptr: ptr, size: size}, nil
 }
 
-// put returns a block to the cache.
+// put returns a block to the cache; after shutdown it only counts it
+// out (the memory went with the context).
 func (a *allocator) put(blk *block) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.free[blk.size] = append(a.free[blk.size], blk)
 	a.stats.Frees++
 	a.stats.Allocated -= blk.size
+	if a.closed {
+		a.stats.Reserved -= blk.size
+		return
+	}
+	a.free[blk.size] = append(a.free[blk.size], blk)
+	if a.stats.Allocated < a.liveAfterGC.Load() {
+		a.liveAfterGC.Store(a.stats.Allocated)
+	}
 }
 
-// collect runs the garbage collector and gives the cleanups of the
-// buffers it finds unreachable a moment to return their blocks.
-func (a *allocator) collect() {
-	a.sinceGC.Store(0)
-	before := a.b.MemoryStats().Frees
-	runtime.GC()
-	for i := 0; i < 20; i++ {
-		time.Sleep(time.Millisecond)
-		if now := a.b.MemoryStats().Frees; now > before {
-			// Cleanups are running; give the rest of them a little longer.
-			time.Sleep(2 * time.Millisecond)
-			return
-		}
+func plural(n int) string {
+	if n == 1 {
+		return ""
 	}
+	return "s"
+}
+
+func (a *allocator) frees() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.stats.Frees
+}
+
+// shutdown releases the cache for Close, once no call is in flight, and
+// makes later frees only count.
+func (a *allocator) shutdown() error {
+	a.mu.Lock()
+	a.closed = true
+	a.mu.Unlock()
+	return a.emptyCache()
 }
 
 // emptyCache frees every cached block.

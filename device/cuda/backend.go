@@ -8,9 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/nabla-go/nabla/device"
 	"github.com/nabla-go/nabla/kernels"
@@ -111,8 +109,8 @@ type Backend struct {
 	alloc *allocator
 	stage stager // pinned staging ring and copy stream of Upload (pinned.go)
 
-	errHost unsafe.Pointer // *errWord in mapped pinned memory
-	errDev  devicePtr
+	errDev devicePtr   // the asynchronous error word (errword.go)
+	errs   errReadback // ... and its readback
 
 	// machineCode: load cubins where there are some for the device's
 	// architecture (the GPU driver; not the PTX virtual machine, and not
@@ -127,7 +125,7 @@ type Backend struct {
 	fnMu  sync.RWMutex
 	fns   map[fnKey]function
 
-	closed atomic.Bool
+	gate gate // calls in flight into the driver; shut by Close (lifetime.go)
 }
 
 type fnKey struct{ module, name string }
@@ -171,7 +169,7 @@ func Open(index int) (*Backend, error) {
 func open(drv driver, index int) (*Backend, error) {
 	openMu.Lock()
 	defer openMu.Unlock()
-	if b, ok := opened[index]; ok && !b.closed.Load() {
+	if b, ok := opened[index]; ok && !b.gate.closed() {
 		return b, nil
 	}
 	b, err := newBackend(drv, index)
@@ -205,9 +203,8 @@ func newBackend(drv driver, index int) (*Backend, error) {
 		err = fmt.Errorf("(%s): %w", b.name, err)
 	} else if b.stream, err = g.newStream(); err != nil {
 		err = fmt.Errorf("creating the stream: %w", err)
-	} else if b.errHost, b.errDev, err = g.hostAllocMapped(int64(unsafe.Sizeof(errWord{}))); err != nil {
+	} else if err = b.openErrWord(); err != nil {
 		_ = g.destroyStream(b.stream)
-		err = fmt.Errorf("allocating the error word (cuMemHostAlloc): %w", err)
 	}
 	if err != nil {
 		_ = g.release()
@@ -316,14 +313,8 @@ func (b *Backend) errf(format string, args ...any) error {
 	return fmt.Errorf("device: %v: "+format, append([]any{b.Device()}, args...)...)
 }
 
+// errClosed is what every call on a closed backend wraps.
 var errClosed = errors.New("the backend is closed")
-
-func (b *Backend) checkOpen(op string) error {
-	if b.closed.Load() {
-		return b.errf("%s: %w", op, errClosed)
-	}
-	return nil
-}
 
 // function returns kernel name of module, loading the module on first use.
 func (b *Backend) function(module, name string) (function, error) {
@@ -384,9 +375,10 @@ func getArgs() *argBuf {
 // launch queues kernel name of module on the device's stream.
 func (b *Backend) launch(module, name string, grid [3]uint32, smem uint32, a *argBuf) error {
 	defer argPool.Put(a)
-	if err := b.checkOpen(name); err != nil {
+	if err := b.enter(name); err != nil {
 		return err
 	}
+	defer b.leave()
 	fn, err := b.function(module, name)
 	if err != nil {
 		return err
@@ -412,62 +404,59 @@ func (b *Backend) launch1(module, name string, n int64, a *argBuf) error {
 // copy stream of staged uploads, and reports the first error a kernel
 // recorded since the last synchronisation.
 func (b *Backend) Synchronize() error {
-	if err := b.checkOpen("synchronize"); err != nil {
+	if err := b.enter("synchronize"); err != nil {
 		return err
 	}
+	defer b.leave()
+	return b.synchronize()
+}
+
+// synchronize is Synchronize inside the gate.
+func (b *Backend) synchronize() error {
+	c, rerr := b.queueErrRead()
 	if err := b.drv.syncStream(b.stream); err != nil {
+		if rerr == nil {
+			b.dropErrRead(c)
+		}
 		return b.errf("cuStreamSynchronize (a queued kernel or copy failed): %w", err)
 	}
+	var kerr error
+	if rerr != nil {
+		kerr = b.errf("synchronize: %w", rerr)
+	} else {
+		kerr = b.takeKernelError(c)
+	}
 	if err := b.stage.synchronize(b); err != nil {
-		return b.errf("synchronize: %w", err)
+		return errors.Join(kerr, b.errf("synchronize: %w", err))
 	}
-	return b.takeKernelError()
+	return kerr
 }
 
-// takeKernelError returns and clears the error word's report. Call only
-// after synchronising.
-func (b *Backend) takeKernelError() error {
-	w := (*errWord)(b.errHost)
-	code := atomic.LoadInt32(&w.Code)
-	if code == 0 {
-		return nil
-	}
-	dim, val, lim := w.Dim, w.Value, w.Limit
-	*w = errWord{}
-	switch code {
-	case errDivZero:
-		return b.errf("integer division by zero (reported by an earlier Div)")
-	case errGatherIndex:
-		return b.errf("gather: index %d is out of range for dimension %d of size %d (reported asynchronously)", val, dim, lim)
-	case errScatterIndex:
-		return b.errf("scatter_add: index %d is out of range for dimension %d of size %d (reported asynchronously)", val, dim, lim)
-	case errLabel:
-		return b.errf("cross_entropy: label %d of row %d is outside [0, %d); labels must be class indices (reported asynchronously)", val, dim, lim)
-	}
-	return b.errf("kernel error code %d", code)
-}
-
-// Close waits for queued work, releases the cached memory, the pinned
-// staging memory, the kernel modules, the streams and the primary
-// context. Buffers still alive must not be used afterwards. Closing twice
-// is harmless.
+// Close waits for the calls in progress on other goroutines (launches,
+// copies, synchronisations, allocations) and for the queued work, then
+// releases the cached memory, the pinned staging memory, the kernel
+// modules, the streams, the error word and the primary context. Every
+// later call fails with an error that wraps errClosed (Alloc, launches,
+// Upload, Download, Synchronize, Free, ...); buffers still alive must not
+// be used, and their memory goes with the context (their cleanups only
+// update the counters). Closing twice is harmless. Close must not be
+// called from inside another call on the same backend.
 func (b *Backend) Close() error {
 	openMu.Lock()
 	defer openMu.Unlock()
-	if b.closed.Load() {
+	if !b.gate.close() {
 		return nil
 	}
 	var errs []error
-	if err := b.Synchronize(); err != nil {
+	if err := b.synchronize(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := b.alloc.emptyCache(); err != nil {
-		errs = append(errs, err)
-	}
-	b.closed.Store(true)
-	// Before the compute stream goes: uploads still in progress queue
-	// waits on it, and close waits for them.
+	// Before the compute stream goes: the copy stream's pending copies
+	// end in waits queued on it.
 	if err := b.stage.close(b); err != nil {
+		errs = append(errs, err)
+	}
+	if err := b.alloc.shutdown(); err != nil {
 		errs = append(errs, err)
 	}
 	b.modMu.Lock()
@@ -481,8 +470,8 @@ func (b *Backend) Close() error {
 	if err := b.drv.destroyStream(b.stream); err != nil {
 		errs = append(errs, fmt.Errorf("destroying the stream: %w", err))
 	}
-	if err := b.drv.hostFree(b.errHost); err != nil {
-		errs = append(errs, fmt.Errorf("freeing the error word: %w", err))
+	if err := b.closeErrWord(); err != nil {
+		errs = append(errs, err)
 	}
 	if err := b.drv.release(); err != nil {
 		errs = append(errs, fmt.Errorf("releasing the primary context: %w", err))

@@ -27,8 +27,8 @@
 //
 // Driver. driver.go declares the seam: driver (counting and opening
 // devices) and gpuDriver (one open device: device and pinned host memory,
-// copies, modules and kernels, launches, streams, events, and the staged
-// upload step), with one-word handle types. The choice of driver is made
+// copies and fills, modules and kernels, launches, streams, events, and
+// the staged upload step), with one-word handle types. The choice of driver is made
 // in one place, backend.go's init; Open and the provider registered with
 // package device use the chosen one. Every gpuDriver method makes the
 // device's context current itself, so the backend never locks OS threads.
@@ -68,9 +68,14 @@
 // once: kernels that still use it are queued before any kernel of its
 // next owner. Buffers return to the cache when the Go garbage collector
 // finds them unreachable (runtime.AddCleanup) or explicitly through
-// Backend.Free. On out-of-memory the allocator runs the garbage collector,
-// releases every cached block and retries once, then reports requested,
-// allocated and reserved bytes. EmptyCache releases the cache;
+// Backend.Free. The allocator starts a collection itself when the bytes
+// handed out since its last one exceed the bytes live after it (as
+// GOGC=100 paces the Go heap; alloc.go explains the bounds). On
+// out-of-memory it collects garbage for as long as collections find some,
+// waiting each time until the cleanups they queued have run, then
+// releases every cached block and retries once, then reports the bytes
+// requested, the device's total, the bytes allocated by tensors and
+// reserved in the cache, and the limit. EmptyCache releases the cache;
 // MemoryStats reports allocated, reserved and peak bytes and counts.
 //
 // Host transfers. A copy from pageable Go memory makes the driver stage
@@ -99,9 +104,17 @@
 // Errors. Every driver call and every launch is checked and reported with
 // the kernel's name. Data-dependent errors inside kernels (integer
 // division by zero, an index out of range in Gather/ScatterAdd) cannot be
-// returned by the asynchronous launch: kernels record the first one in a
-// small block of mapped host memory, and the next Synchronize or Download
-// returns it.
+// returned by the asynchronous launch: kernels record the first one in an
+// error word in device memory, which the next Synchronize or Download
+// reads back with a small copy queued before its stream synchronisation
+// (errword.go), reports once and clears.
+//
+// Lifetime. Every call into the driver (launches, copies,
+// synchronisations, allocations) is counted in and out by one atomic word;
+// Close shuts it, waits for the calls in flight, then tears the device
+// down, and every later call fails with an error wrapping errClosed, so no
+// call reaches the driver with a destroyed stream or context
+// (lifetime.go).
 //
 // Kernels. Modules (one per kernel family) are loaded lazily, once per
 // device (kernels.Choose): machine code on sm_80 and sm_90 devices (and

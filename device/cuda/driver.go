@@ -71,9 +71,6 @@ type gpuDriver interface {
 	memFree(p devicePtr) error
 	// hostAlloc allocates page-locked host memory (not zeroed).
 	hostAlloc(size int64) (unsafe.Pointer, error)
-	// hostAllocMapped allocates zeroed page-locked host memory mapped into
-	// the device's address space, and returns both addresses.
-	hostAllocMapped(size int64) (unsafe.Pointer, devicePtr, error)
 	hostFree(p unsafe.Pointer) error
 
 	// memcpyHtoD queues a copy from host memory. From pageable memory the
@@ -83,6 +80,9 @@ type gpuDriver interface {
 	// memcpyDtoH queues a copy to host memory, written when it runs.
 	memcpyDtoH(dst unsafe.Pointer, src devicePtr, size int64, s stream) error
 	memcpyDtoD(dst, src devicePtr, size int64, s stream) error
+	// memsetAsync queues a fill of size bytes at dst with val
+	// (cuMemsetD8Async).
+	memsetAsync(dst devicePtr, val byte, size int64, s stream) error
 
 	// loadModule loads a module image: PTX text followed by a NUL byte,
 	// or a cubin (kernels.Image.Data). A failure's error carries the JIT

@@ -61,23 +61,6 @@ static CUresult nb_module_load(CUcontext ctx, const void *image, CUmodule *mod,
 	return r;
 }
 
-// nb_host_alloc_mapped allocates zeroed page-locked host memory mapped
-// into the device's address space (gorgonia.org/cu does not wrap
-// cuMemHostAlloc); *dev is the address kernels use.
-static CUresult nb_host_alloc_mapped(CUcontext ctx, size_t size, void **host, CUdeviceptr *dev) {
-	CUresult r = cuCtxSetCurrent(ctx);
-	if (r != CUDA_SUCCESS) return r;
-	r = cuMemHostAlloc(host, size, CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE);
-	if (r != CUDA_SUCCESS) return r;
-	memset(*host, 0, size);
-	r = cuMemHostGetDevicePointer(dev, *host, 0);
-	if (r != CUDA_SUCCESS) {
-		cuMemFreeHost(*host);
-		*host = 0;
-	}
-	return r;
-}
-
 // nb_host_alloc allocates page-locked host memory for the staging ring
 // (pinned.go): the copy engine reads it by DMA, so copies from it need no
 // driver staging and do not make the host wait.
@@ -144,6 +127,12 @@ static CUresult nb_memcpy_dtod(CUcontext ctx, CUdeviceptr dst, CUdeviceptr src, 
 	CUresult r = cuCtxSetCurrent(ctx);
 	if (r != CUDA_SUCCESS) return r;
 	return cuMemcpyDtoDAsync(dst, src, size, s);
+}
+
+static CUresult nb_memset_d8(CUcontext ctx, CUdeviceptr dst, unsigned char val, size_t size, CUstream s) {
+	CUresult r = cuCtxSetCurrent(ctx);
+	if (r != CUDA_SUCCESS) return r;
+	return cuMemsetD8Async(dst, val, size, s);
 }
 
 static CUresult nb_stream_sync(CUcontext ctx, CUstream s) {
@@ -339,15 +328,6 @@ func (g *cuGPU) hostAlloc(size int64) (unsafe.Pointer, error) {
 	return host, nil
 }
 
-func (g *cuGPU) hostAllocMapped(size int64) (unsafe.Pointer, devicePtr, error) {
-	var host unsafe.Pointer
-	var dev C.CUdeviceptr
-	if err := resultError(C.nb_host_alloc_mapped(g.cctx, C.size_t(size), &host, &dev)); err != nil {
-		return nil, 0, err
-	}
-	return host, devicePtr(dev), nil
-}
-
 func (g *cuGPU) hostFree(p unsafe.Pointer) error {
 	return resultError(C.nb_host_free(g.cctx, p))
 }
@@ -362,6 +342,10 @@ func (g *cuGPU) memcpyDtoH(dst unsafe.Pointer, src devicePtr, size int64, s stre
 
 func (g *cuGPU) memcpyDtoD(dst, src devicePtr, size int64, s stream) error {
 	return resultError(C.nb_memcpy_dtod(g.cctx, C.CUdeviceptr(dst), C.CUdeviceptr(src), C.size_t(size), C.CUstream(s.p)))
+}
+
+func (g *cuGPU) memsetAsync(dst devicePtr, val byte, size int64, s stream) error {
+	return resultError(C.nb_memset_d8(g.cctx, C.CUdeviceptr(dst), C.uchar(val), C.size_t(size), C.CUstream(s.p)))
 }
 
 // jitLogSize is the size of each JIT log buffer: ptxas reports one line

@@ -123,7 +123,7 @@ func TestLoadedModulesOnVM(t *testing.T) {
 	require.Equal(t, "unary", loads[len(loads)-1].Module, "loaded once, on first use")
 
 	// Machine code handed to the virtual machine is refused clearly.
-	_, err = vmGPU{ptxvm.New(ptxvm.Config{})}.loadModule([]byte("\x7fELF\x02\x01"))
+	_, err = vmGPU{ptxvm.New(ptxvm.Config{}), new(vmContext)}.loadModule([]byte("\x7fELF\x02\x01"))
 	require.ErrorContains(t, err, "runs PTX, not machine code")
 }
 

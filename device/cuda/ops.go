@@ -94,8 +94,11 @@ func (b *Backend) Copy(dst, src device.View) error {
 	sdt, ddt := src.Buf.DType(), dst.Buf.DType()
 	if sdt == ddt && it.Rank == 0 {
 		size := it.N * int64(xd.dt.Size())
-		if err = b.drv.memcpyDtoD(devicePtr(pd), devicePtr(ps), size, b.stream); err != nil {
-			err = b.errf("copy of %s: cuMemcpyDtoDAsync: %w", fmtBytes(size), err)
+		if err = b.enter(op); err == nil {
+			if err = b.drv.memcpyDtoD(devicePtr(pd), devicePtr(ps), size, b.stream); err != nil {
+				err = b.errf("copy of %s: cuMemcpyDtoDAsync: %w", fmtBytes(size), err)
+			}
+			b.leave()
 		}
 	} else {
 		a := getArgs()

@@ -7,8 +7,9 @@ import "github.com/nabla-go/nabla/device"
 // of this backend's own elementwise launches (comparisons, where, copies)
 // and a gather.
 func (b *Backend) Sort(values, indices, src device.View, descending bool) error {
-	if err := b.checkOpen("sort"); err != nil {
+	if err := b.enter("sort"); err != nil {
 		return err
 	}
+	defer b.leave()
 	return device.SortNetwork(b, values, indices, src, descending)
 }

@@ -1,6 +1,7 @@
 package cuda
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"unsafe"
@@ -65,9 +66,10 @@ func hostBytes(host any, dt device.DType, n int) (unsafe.Pointer, int64, error) 
 // compute stream: the driver buffers small sources itself, and staging
 // them would cost two cross-stream waits for a copy of a few bytes.
 func (b *Backend) Upload(dst device.Buffer, src any) error {
-	if err := b.checkOpen("upload"); err != nil {
+	if err := b.enter("upload"); err != nil {
 		return err
 	}
+	defer b.leave()
 	x, ok := dst.(*buffer)
 	if !ok || x.be != b {
 		return b.errf("upload: buffer %T is not memory of this device", dst)
@@ -117,9 +119,10 @@ func (b *Backend) uploadDirect(x *buffer, p unsafe.Pointer, size int64, src any)
 // stream, which waits for every staged upload queued before it, so it
 // sees their data without waiting for the copy stream itself.
 func (b *Backend) Download(dst any, src device.Buffer) error {
-	if err := b.checkOpen("download"); err != nil {
+	if err := b.enter("download"); err != nil {
 		return err
 	}
+	defer b.leave()
 	x, ok := src.(*buffer)
 	if !ok || x.be != b {
 		return b.errf("download: buffer %T is not memory of this device", src)
@@ -133,9 +136,18 @@ func (b *Backend) Download(dst any, src device.Buffer) error {
 			err = fmt.Errorf("cuMemcpyDtoHAsync: %w", e)
 		}
 	}
+	// The error word's readback, behind the copy: one synchronisation
+	// waits for both (and for the copy even when the readback could not
+	// be queued: it writes dst).
+	var c errCheck
 	if err == nil {
+		c, err = b.queueErrRead()
+		read := err == nil
 		if e := b.drv.syncStream(b.stream); e != nil {
-			err = fmt.Errorf("cuStreamSynchronize (a queued kernel or copy failed): %w", e)
+			err = errors.Join(err, fmt.Errorf("cuStreamSynchronize (a queued kernel or copy failed): %w", e))
+		}
+		if err != nil && read {
+			b.dropErrRead(c)
 		}
 	}
 	runtime.KeepAlive(dst)
@@ -143,5 +155,5 @@ func (b *Backend) Download(dst any, src device.Buffer) error {
 	if err != nil {
 		return b.errf("download of %s: %w", fmtBytes(size), err)
 	}
-	return b.takeKernelError()
+	return b.takeKernelError(c)
 }

@@ -122,7 +122,7 @@ func (d *Device) Alloc(size int64) (uint64, error) {
 	if size <= 0 {
 		return 0, newError(CodeInvalidValue, "cuMemAlloc of %d bytes", size)
 	}
-	a, err := d.mem.alloc(size, nil, "device", true)
+	a, err := d.mem.alloc(size, "device", true)
 	if err != nil {
 		return 0, newError(CodeOutOfMemory, "out of memory: %d bytes requested, %d of %d in use", size, d.mem.used, d.mem.limit)
 	}
@@ -152,25 +152,7 @@ func (d *Device) HostAlloc(size int64) (unsafe.Pointer, error) {
 	return p, nil
 }
 
-// HostAllocMapped allocates zeroed page-locked host memory that kernels
-// reach at the returned device address.
-func (d *Device) HostAllocMapped(size int64) (unsafe.Pointer, uint64, error) {
-	p, err := d.HostAlloc(size)
-	if err != nil {
-		return nil, 0, err
-	}
-	d.mu.Lock()
-	b := d.pinned[uintptr(p)]
-	d.mu.Unlock()
-	a, err := d.mem.alloc(size, b, "mapped host", false)
-	if err != nil {
-		return nil, 0, newError(CodeOutOfMemory, "mapping host memory: %v", err)
-	}
-	a.hostPt = p
-	return p, a.addr, nil
-}
-
-// HostFree frees memory of HostAlloc or HostAllocMapped.
+// HostFree frees memory of HostAlloc.
 func (d *Device) HostFree(p unsafe.Pointer) error {
 	d.mu.Lock()
 	_, ok := d.pinned[uintptr(p)]
@@ -178,11 +160,6 @@ func (d *Device) HostFree(p unsafe.Pointer) error {
 	d.mu.Unlock()
 	if !ok {
 		return newError(CodeInvalidValue, "cuMemFreeHost: %p is not page-locked memory of this device", p)
-	}
-	for _, a := range *d.mem.live.Load() {
-		if a.hostPt == p {
-			return d.mem.free(a.addr, false)
-		}
 	}
 	return nil
 }
@@ -256,7 +233,7 @@ func (d *Device) LoadModule(ptx string) (*Module, error) {
 			m.sharedVars[v.name] = v
 		case "global", "const":
 			size := max(v.size(), 1)
-			a, err := d.mem.alloc(int64(size), nil, "module global "+v.name, false)
+			a, err := d.mem.alloc(int64(size), "module global "+v.name, false)
 			if err != nil {
 				return nil, newError(CodeOutOfMemory, "ptxvm: mapping %s: %v", v.name, err)
 			}

@@ -93,6 +93,7 @@ const (
 	CodeMisalignedAddress = 716
 	CodeIllegalInstr      = 715
 	CodeAssert            = 710
+	CodeContextDestroyed  = 709
 	CodeLaunchFailed      = 719
 	CodeInvalidPTX        = 218
 )
@@ -110,6 +111,7 @@ var codeNames = map[int]string{
 	CodeMisalignedAddress: "CUDA_ERROR_MISALIGNED_ADDRESS",
 	CodeIllegalInstr:      "CUDA_ERROR_ILLEGAL_INSTRUCTION",
 	CodeAssert:            "CUDA_ERROR_ASSERT",
+	CodeContextDestroyed:  "CUDA_ERROR_CONTEXT_IS_DESTROYED",
 	CodeLaunchFailed:      "CUDA_ERROR_LAUNCH_FAILED",
 	CodeInvalidPTX:        "CUDA_ERROR_INVALID_PTX",
 }

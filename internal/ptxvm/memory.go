@@ -4,14 +4,13 @@ package ptxvm
 // never reused, 256-byte aligned and separated by unmapped guard gaps, so
 // an access past the end of one allocation never lands in another and an
 // access to freed memory is recognised as such. The backing bytes are Go
-// slices (for mapped host memory, the host's own slice).
+// slices.
 
 import (
 	"fmt"
 	"sort"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 )
 
 // Address windows of the generic address space.
@@ -25,12 +24,11 @@ const (
 
 // allocation is a range of device memory.
 type allocation struct {
-	addr   uint64
-	size   uint64
-	data   []byte
-	kind   string // "device", "mapped host", "module global"
-	freed  atomic.Bool
-	hostPt unsafe.Pointer // the host address of mapped host memory
+	addr  uint64
+	size  uint64
+	data  []byte
+	kind  string // "device", "module global"
+	freed atomic.Bool
 }
 
 // maxFreedRecords bounds the freed ranges remembered for messages.
@@ -52,8 +50,8 @@ func newMemory(limit int64) *memory {
 	return m
 }
 
-// alloc maps size bytes; data, when given, is the backing memory.
-func (m *memory) alloc(size int64, data []byte, kind string, countsToLimit bool) (*allocation, error) {
+// alloc maps size bytes, zeroed.
+func (m *memory) alloc(size int64, kind string, countsToLimit bool) (*allocation, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("negative allocation size %d", size)
 	}
@@ -62,10 +60,7 @@ func (m *memory) alloc(size int64, data []byte, kind string, countsToLimit bool)
 	if countsToLimit && m.used+size > m.limit {
 		return nil, errOutOfMemory
 	}
-	if data == nil {
-		data = make([]byte, size)
-	}
-	a := &allocation{addr: m.next, size: uint64(size), data: data[:size:size], kind: kind}
+	a := &allocation{addr: m.next, size: uint64(size), data: make([]byte, size), kind: kind}
 	m.next += (uint64(size)+255)&^255 + guardGap
 	if countsToLimit {
 		m.used += size

@@ -94,7 +94,10 @@ func (s *Stream) enqueue(o op) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if s.destroyed {
-		return newError(CodeInvalidHandle, "ptxvm: use of a destroyed stream")
+		return errDestroyedStream()
+	}
+	if o.ev != nil && o.ev.destroyed {
+		return errDestroyedEvent()
 	}
 	if o.kind == opRecord {
 		o.ev.recorded++
@@ -138,6 +141,16 @@ func (e *Event) Record(s *Stream) error { return s.enqueue(op{kind: opRecord, ev
 // (cuStreamWaitEvent).
 func (s *Stream) WaitEvent(e *Event) error { return s.enqueue(op{kind: opWait, ev: e}) }
 
+// errDestroyedStream is the driver's answer to a call on a destroyed
+// stream.
+func errDestroyedStream() error {
+	return newError(CodeInvalidHandle, "ptxvm: use of a destroyed stream")
+}
+
+func errDestroyedEvent() error {
+	return newError(CodeInvalidHandle, "ptxvm: use of a destroyed event")
+}
+
 // Query reports whether the work before e's last record has run
 // (cuEventQuery); it does not run any.
 func (e *Event) Query() bool {
@@ -149,8 +162,11 @@ func (e *Event) Query() bool {
 // Synchronize runs queued work until e's last record has run.
 func (e *Event) Synchronize() error {
 	e.d.mu.Lock()
-	target, on := e.recorded, e.stream
+	target, on, destroyed := e.recorded, e.stream, e.destroyed
 	e.d.mu.Unlock()
+	if destroyed {
+		return errDestroyedEvent()
+	}
 	return e.d.drain(func() bool { return e.completed >= target }, on, false)
 }
 
@@ -158,8 +174,11 @@ func (e *Event) Synchronize() error {
 // failure. Work queued meanwhile by other goroutines is not waited for.
 func (s *Stream) Synchronize() error {
 	s.d.mu.Lock()
-	target := s.queued
+	target, destroyed := s.queued, s.destroyed
 	s.d.mu.Unlock()
+	if destroyed {
+		return errDestroyedStream()
+	}
 	return s.d.drain(func() bool { return s.done >= target }, s, true)
 }
 

@@ -264,6 +264,71 @@ func TestStreamsRunLater(t *testing.T) {
 	require.NoError(t, f.d.HostFree(pinned))
 }
 
+// TestDestroyedHandles: the driver refuses work on a destroyed stream or
+// event and launches of an unloaded module's kernels
+// (CUDA_ERROR_INVALID_HANDLE); nothing is queued silently.
+func TestDestroyedHandles(t *testing.T) {
+	dst := func(f *vmFixture) uint64 { return f.alloc(128) }
+	cases := []struct {
+		name string
+		call func(f *vmFixture) error
+	}{
+		{"launch on a destroyed stream", func(f *vmFixture) error {
+			fn, err := f.m.Function("fill_off_by_one")
+			require.NoError(t, err)
+			p, offs := params(dst(f), uint32(32))
+			require.NoError(t, f.s.Destroy())
+			return f.d.Launch(fn, [3]uint32{1, 1, 1}, [3]uint32{32, 1, 1}, 0, f.s, p, offs)
+		}},
+		{"copy on a destroyed stream", func(f *vmFixture) error {
+			var host [128]byte
+			d := dst(f)
+			require.NoError(t, f.s.Destroy())
+			return f.d.CopyDtoH(unsafe.Pointer(&host[0]), d, 128, f.s)
+		}},
+		{"synchronize a destroyed stream", func(f *vmFixture) error {
+			require.NoError(t, f.s.Destroy())
+			return f.s.Synchronize()
+		}},
+		{"launch of an unloaded module", func(f *vmFixture) error {
+			fn, err := f.m.Function("fill_off_by_one")
+			require.NoError(t, err)
+			p, offs := params(dst(f), uint32(32))
+			require.NoError(t, f.m.Unload())
+			return f.d.Launch(fn, [3]uint32{1, 1, 1}, [3]uint32{32, 1, 1}, 0, f.s, p, offs)
+		}},
+		{"lookup in an unloaded module", func(f *vmFixture) error {
+			require.NoError(t, f.m.Unload())
+			_, err := f.m.Function("fill_off_by_one")
+			return err
+		}},
+		{"record a destroyed event", func(f *vmFixture) error {
+			ev := f.d.NewEvent()
+			require.NoError(t, ev.Destroy())
+			return ev.Record(f.s)
+		}},
+		{"wait for a destroyed event", func(f *vmFixture) error {
+			ev := f.d.NewEvent()
+			require.NoError(t, ev.Record(f.s))
+			require.NoError(t, ev.Destroy())
+			return f.s.WaitEvent(ev)
+		}},
+		{"synchronize a destroyed event", func(f *vmFixture) error {
+			ev := f.d.NewEvent()
+			require.NoError(t, ev.Destroy())
+			return ev.Synchronize()
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.call(newFixture(t))
+			var e *Error
+			require.True(t, errors.As(err, &e), "%v", err)
+			require.Equal(t, CodeInvalidHandle, e.Code, "%v", err)
+		})
+	}
+}
+
 func TestOutOfMemory(t *testing.T) {
 	d := New(Config{TotalMem: 1 << 20})
 	a, err := d.Alloc(1 << 19)

@@ -96,7 +96,8 @@ func TestResumeRemovesTheOldModel(t *testing.T) {
 	require.NoFileExists(t, model)
 	code, _, stderr = runCLI("eval", "-out", out)
 	require.Equal(t, 1, code)
-	require.Contains(t, stderr, "the run in "+out+" is interrupted, and writes its weights when it finishes")
+	require.Contains(t, stderr, out+" holds no trained model (no model.safetensors) yet: its run stopped after 1 of 2 epochs")
+	require.Contains(t, stderr, "train -resume -out "+out)
 
 	interruptAt(t, -1, -1)
 	code, _, stderr = runCLI("train", "-resume", "-out", out, "-epochs", "2")

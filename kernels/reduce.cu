@@ -1,7 +1,8 @@
 // reduce.cu: device.Backend.Reduce over the trailing dimensions.
 //
-// <op>_<dtype> (op: sum mean prod max min argmax argmin logsumexp var;
-// dtype: f32 f64 i64 u8, Bool reduces as u8) folds each row, or each
+// <op>_<dtype> (op: sum prod max min argmax argmin with dtype f32 f64
+// i64 u8, Bool reducing as u8; mean logsumexp var with f32 f64 only, as
+// package tensor refuses them for integer tensors) folds each row, or each
 // chunk of a row, with a group of threads: one thread per row for short
 // rows, one warp per row for medium rows, one block per row (or per chunk)
 // for long ones, combining the threads' partial states with warp shuffles.
@@ -270,19 +271,21 @@ __device__ __forceinline__ void reduce_parts(void* dst, const St* part, const Re
 #define RK extern "C" __global__ void __launch_bounds__(256, 1)
 #define REDUCE_T(name, OP, T, sfx) \
 	RK name##_##sfx(const T* src, void* dst, St* part, RedArgs a) { reduce_rows<OP, T>(src, dst, part, a); }
-#define REDUCE(name, OP) \
+#define REDUCE_FLOAT(name, OP) \
 	REDUCE_T(name, OP, float, f32) \
 	REDUCE_T(name, OP, double, f64) \
-	REDUCE_T(name, OP, i64, i64) \
-	REDUCE_T(name, OP, u8, u8) \
 	RK name##_part(void* dst, const St* part, RedArgs a) { reduce_parts<OP>(dst, part, a); }
+#define REDUCE(name, OP) \
+	REDUCE_FLOAT(name, OP) \
+	REDUCE_T(name, OP, i64, i64) \
+	REDUCE_T(name, OP, u8, u8)
 
 REDUCE(sum, R_SUM)
-REDUCE(mean, R_MEAN)
+REDUCE_FLOAT(mean, R_MEAN)
 REDUCE(prod, R_PROD)
 REDUCE(max, R_MAX)
 REDUCE(min, R_MIN)
 REDUCE(argmax, R_ARGMAX)
 REDUCE(argmin, R_ARGMIN)
-REDUCE(logsumexp, R_LSE)
-REDUCE(var, R_VAR)
+REDUCE_FLOAT(logsumexp, R_LSE)
+REDUCE_FLOAT(var, R_VAR)

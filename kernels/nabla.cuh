@@ -36,45 +36,44 @@ struct Iter {
 	i64 stride[NB_MAX_OPS][NB_MAX_RANK];
 };
 
-// offsets computes the element offsets of linear index i (row-major over
-// the unmerged shape) for the first K operands of it.
+// iter_offsets computes the element offsets of linear index i (row-major
+// over the unmerged shape) for the first K operands of it. This is the
+// strided path of every map kernel (broadcasts, transposed views), so it
+// is inlined into hundreds of kernels: the loops over the dimensions stay
+// rolled (unrolled to NB_MAX_RANK for 32- and 64-bit indices they were
+// most of the PTX of a simple kernel, and the rank is small at run time).
+// The innermost dimension comes first; the last one needs no division.
+// Needs it.rank >= 1 (at() in elementwise.cuh takes rank 0 itself).
 template <int K>
 __device__ __forceinline__ void iter_offsets(const Iter& it, i64 i, i64 (&off)[K]) {
 #pragma unroll
 	for (int k = 0; k < K; k++) off[k] = 0;
+	const int last = it.rank - 1;
 	if (it.n <= 0x7fffffffLL) {
 		// 32-bit division is several times cheaper than 64-bit.
 		u32 u = (u32)i;
+#pragma unroll 1
+		for (int d = 0; d < last; d++) {
+			const u32 s = (u32)it.shape[d];
+			const u32 q = u / s, r = u - q * s;
+			u = q;
 #pragma unroll
-		for (int d = 0; d < NB_MAX_RANK; d++) {
-			if (d < it.rank) {
-				u32 r = u;
-				if (d < it.rank - 1) {
-					u32 s = (u32)it.shape[d];
-					u32 q = u / s;
-					r = u - q * s;
-					u = q;
-				}
-#pragma unroll
-				for (int k = 0; k < K; k++) off[k] += (i64)r * it.stride[k][d];
-			}
+			for (int k = 0; k < K; k++) off[k] += (i64)r * it.stride[k][d];
 		}
+#pragma unroll
+		for (int k = 0; k < K; k++) off[k] += (i64)u * it.stride[k][last];
 	} else {
 		i64 u = i;
+#pragma unroll 1
+		for (int d = 0; d < last; d++) {
+			const i64 s = it.shape[d];
+			const i64 q = u / s, r = u - q * s;
+			u = q;
 #pragma unroll
-		for (int d = 0; d < NB_MAX_RANK; d++) {
-			if (d < it.rank) {
-				i64 r = u;
-				if (d < it.rank - 1) {
-					i64 s = it.shape[d];
-					i64 q = u / s;
-					r = u - q * s;
-					u = q;
-				}
-#pragma unroll
-				for (int k = 0; k < K; k++) off[k] += r * it.stride[k][d];
-			}
+			for (int k = 0; k < K; k++) off[k] += r * it.stride[k][d];
 		}
+#pragma unroll
+		for (int k = 0; k < K; k++) off[k] += u * it.stride[k][last];
 	}
 }
 

@@ -139,19 +139,22 @@ __device__ __forceinline__ St st_shfl_down(const St& s, int delta) {
 	return o;
 }
 
+// warp_reduce combines the states of a warp into lane 0's. The loop stays
+// rolled: unrolled, each of its call sites inlined st_combine five times
+// (ten exp for LogSumExp), and a kernel has three call sites.
 template <int OP>
 __device__ __forceinline__ St warp_reduce(St s) {
-#pragma unroll
+#pragma unroll 1
 	for (int d = 16; d > 0; d >>= 1) s = st_combine<OP>(s, st_shfl_down(s, d));
 	return s;
 }
 
-// block_reduce combines the states of the whole block into thread 0's.
+// block_reduce combines the warps' states, each already combined by
+// warp_reduce into its lane 0, into thread 0's.
 template <int OP>
 __device__ __forceinline__ St block_reduce(St s) {
 	__shared__ St warps[32];
 	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
-	s = warp_reduce<OP>(s);
 	if (lane == 0) warps[warp] = s;
 	__syncthreads();
 	if (warp == 0) {
@@ -162,40 +165,41 @@ __device__ __forceinline__ St block_reduce(St s) {
 	return s;
 }
 
+// outer_offsets and inner_offset split a row index and a column index
+// over the merged dimensions (innermost first; the last one needs no
+// division). The loops stay rolled, as iter_offsets' do (nabla.cuh): the
+// ranks are small at run time, and unrolled to NB_MAX_RANK the 64-bit
+// divisions were much of each kernel's code.
 __device__ __forceinline__ void outer_offsets(const RedArgs& a, i64 row, i64& so, i64& dofs) {
 	so = 0;
 	dofs = 0;
 	i64 u = row;
-#pragma unroll
-	for (int d = 0; d < NB_MAX_RANK; d++) {
-		if (d < a.outRank) {
-			i64 r = u;
-			if (d < a.outRank - 1) {
-				i64 q = u / a.outShape[d];
-				r = u - q * a.outShape[d];
-				u = q;
-			}
-			so += r * a.srcOuter[d];
-			dofs += r * a.dstOuter[d];
-		}
+	const int last = a.outRank - 1;
+#pragma unroll 1
+	for (int d = 0; d < last; d++) {
+		const i64 q = u / a.outShape[d], r = u - q * a.outShape[d];
+		u = q;
+		so += r * a.srcOuter[d];
+		dofs += r * a.dstOuter[d];
+	}
+	if (last >= 0) {
+		so += u * a.srcOuter[last];
+		dofs += u * a.dstOuter[last];
 	}
 }
 
+// inner_offset is j itself when the columns are one contiguous run
+// (inRank 1 with stride 1, or inRank 0: a single column).
 __device__ __forceinline__ i64 inner_offset(const RedArgs& a, i64 j) {
 	i64 off = 0, u = j;
-#pragma unroll
-	for (int d = 0; d < NB_MAX_RANK; d++) {
-		if (d < a.inRank) {
-			i64 r = u;
-			if (d < a.inRank - 1) {
-				i64 q = u / a.inShape[d];
-				r = u - q * a.inShape[d];
-				u = q;
-			}
-			off += r * a.inStride[d];
-		}
+	const int last = a.inRank - 1;
+#pragma unroll 1
+	for (int d = 0; d < last; d++) {
+		const i64 q = u / a.inShape[d], r = u - q * a.inShape[d];
+		u = q;
+		off += r * a.inStride[d];
 	}
-	return off;
+	return last < 0 ? u : off + u * a.inStride[last];
 }
 
 template <int OP, typename T>
@@ -218,6 +222,7 @@ __device__ __forceinline__ void reduce_rows(const T* src, void* dst, St* part, c
 		lane = threadIdx.x;
 	}
 	const bool contig = a.inRank == 0 || (a.inRank == 1 && a.inStride[0] == 1);
+#pragma unroll 1
 	for (i64 w = first; w < items; w += step) {
 		const i64 row = w / a.split, chunk = w - row * a.split;
 		const i64 lo = chunk * a.chunk, hi = min(a.cols, lo + a.chunk);
@@ -225,26 +230,29 @@ __device__ __forceinline__ void reduce_rows(const T* src, void* dst, St* part, c
 		outer_offsets(a, row, so, dofs);
 		const T* p = src + so;
 		St s = st_init<OP>();
-		if (contig) {
-			i64 j0 = lo;
-			// LogSumExp is bound by exp, not by memory: no vector loads
-			// (they would inline exp four times).
-			constexpr int N = OP == R_LSE ? 1 : (16 / sizeof(T) > 4 ? 4 : 16 / sizeof(T));
-			if (N > 1 && G > 1 && nb_aligned<T, N>(p + lo)) {
-				const i64 nv = (hi - lo) / N;
-				for (i64 v = lane; v < nv; v += G) {
-					Vec<T, N> x = *(const Vec<T, N>*)(p + lo + v * N);
+		i64 j0 = lo;
+		// LogSumExp is bound by exp, not by memory: no vector loads
+		// (they would inline exp four times).
+		constexpr int N = OP == R_LSE ? 1 : (16 / sizeof(T) > 4 ? 4 : 16 / sizeof(T));
+		if (N > 1 && G > 1 && contig && nb_aligned<T, N>(p + lo)) {
+			const i64 nv = (hi - lo) / N;
+#pragma unroll 1
+			for (i64 v = lane; v < nv; v += G) {
+				Vec<T, N> x = *(const Vec<T, N>*)(p + lo + v * N);
 #pragma unroll
-					for (int q = 0; q < N; q++) st_fold<OP>(s, (double)x.v[q], lo + v * N + q);
-				}
-				j0 = lo + nv * N;
+				for (int q = 0; q < N; q++) st_fold<OP>(s, (double)x.v[q], lo + v * N + q);
 			}
-			for (i64 j = j0 + lane; j < hi; j += G) st_fold<OP>(s, (double)p[j], j);
-		} else {
-			for (i64 j = lo + lane; j < hi; j += G) st_fold<OP>(s, (double)p[inner_offset(a, j)], j);
+			j0 = lo + nv * N;
 		}
-		if (G == 32) s = warp_reduce<OP>(s);
-		else if (G > 32) s = block_reduce<OP>(s);
+		// One scalar loop for the tail, the short rows (G == 1) and the
+		// strided columns: inner_offset(a, j) is j when contiguous, so
+		// st_fold is inlined here once rather than once per layout.
+#pragma unroll 1
+		for (i64 j = j0 + lane; j < hi; j += G) st_fold<OP>(s, (double)p[inner_offset(a, j)], j);
+		// Both group sizes above one start with the warp's combination
+		// (block_reduce then combines the warps), so it is inlined once.
+		if (G > 1) s = warp_reduce<OP>(s);
+		if (G > 32) s = block_reduce<OP>(s);
 		if (lane == 0) {
 			if (a.split == 1) store_as(dst, dofs, a.outDType, st_finish<OP>(s));
 			else part[w] = s;
@@ -256,8 +264,10 @@ __device__ __forceinline__ void reduce_rows(const T* src, void* dst, St* part, c
 template <int OP>
 __device__ __forceinline__ void reduce_parts(void* dst, const St* part, const RedArgs& a) {
 	const int lane = threadIdx.x & 31;
+#pragma unroll 1
 	for (i64 row = nb_tid() >> 5; row < a.rows; row += nb_nthreads() >> 5) {
 		St s = st_init<OP>();
+#pragma unroll 1
 		for (i64 k = lane; k < a.split; k += 32) s = st_combine<OP>(s, part[row * a.split + k]);
 		s = warp_reduce<OP>(s);
 		if (lane == 0) {

@@ -17,6 +17,14 @@ struct nb_vec {
 	static constexpr int value = w > 4 ? 4 : w;
 };
 
+// NB_SCALAR is the width argument W of map1 and map2 for element
+// functions bound by arithmetic rather than memory (a transcendental
+// function, a Philox draw): no vector loop, so the function is inlined
+// once instead of N+1 times. Loads and stores stay coalesced; what a
+// vector access saves, an instruction or two per element, is noise next
+// to such a function. (W = 0, the default, is nb_vec's width.)
+#define NB_SCALAR 1
+
 // at computes the operand offsets of element i: i itself on the
 // contiguous path, from the strides otherwise. Every map kernel below has
 // one vectorised loop for aligned contiguous operands and one general loop
@@ -63,12 +71,12 @@ __device__ __forceinline__ void map0(D* d, const Iter& it, D val) {
 }
 
 // map1: d[i] = f(s[i]).
-template <typename D, typename S, typename F>
+template <int W = 0, typename D, typename S, typename F>
 __device__ __forceinline__ void map1(D* d, const S* s, const Iter& it, F f) {
 	const i64 n = it.n, step = nb_nthreads(), tid = nb_tid();
 	i64 start = 0;
-	constexpr int N = nb_vec<sizeof(D), sizeof(S)>::value;
-	if (it.rank == 0 && nb_aligned<D, N>(d) && nb_aligned<S, N>(s)) {
+	constexpr int N = W ? W : nb_vec<sizeof(D), sizeof(S)>::value;
+	if (N > 1 && it.rank == 0 && nb_aligned<D, N>(d) && nb_aligned<S, N>(s)) {
 		const i64 nv = n / N;
 #pragma unroll 1
 		for (i64 v = tid; v < nv; v += step) {
@@ -89,12 +97,12 @@ __device__ __forceinline__ void map1(D* d, const S* s, const Iter& it, F f) {
 }
 
 // map2: d[i] = f(a[i], b[i]).
-template <typename D, typename S, typename F>
+template <int W = 0, typename D, typename S, typename F>
 __device__ __forceinline__ void map2(D* d, const S* a, const S* b, const Iter& it, F f) {
 	const i64 n = it.n, step = nb_nthreads(), tid = nb_tid();
 	i64 start = 0;
-	constexpr int N = nb_vec<sizeof(D), sizeof(S)>::value;
-	if (it.rank == 0 && nb_aligned<D, N>(d) && nb_aligned<S, N>(a) && nb_aligned<S, N>(b)) {
+	constexpr int N = W ? W : nb_vec<sizeof(D), sizeof(S)>::value;
+	if (N > 1 && it.rank == 0 && nb_aligned<D, N>(d) && nb_aligned<S, N>(a) && nb_aligned<S, N>(b)) {
 		const i64 nv = n / N;
 #pragma unroll 1
 		for (i64 v = tid; v < nv; v += step) {

@@ -41,11 +41,11 @@ __device__ __forceinline__ T int_op(T x, const P<T>& p) {
 #define FLOAT_UNARY(name, OP) \
 	extern "C" __global__ void __launch_bounds__(NB_EW_THREADS) name##_f32(float* d, const float* s, Iter it, Scalars sc) { \
 		const P<float> p = params<float>(sc); \
-		map1(d, s, it, [p](float x) { return float_op<OP, float>(x, p); }); \
+		map1<op_width<OP>()>(d, s, it, [p](float x) { return float_op<OP, float>(x, p); }); \
 	} \
 	extern "C" __global__ void __launch_bounds__(NB_EW_THREADS) name##_f64(double* d, const double* s, Iter it, Scalars sc) { \
 		const P<double> p = params<double>(sc); \
-		map1(d, s, it, [p](double x) { return float_op<OP, double>(x, p); }); \
+		map1<op_width<OP>()>(d, s, it, [p](double x) { return float_op<OP, double>(x, p); }); \
 	}
 
 #define I64_UNARY(name, OP) \

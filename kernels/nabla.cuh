@@ -63,17 +63,19 @@ __device__ __forceinline__ void iter_offsets(const Iter& it, i64 i, i64 (&off)[K
 #pragma unroll
 		for (int k = 0; k < K; k++) off[k] += (i64)u * it.stride[k][last];
 	} else {
-		i64 u = i;
+		// Unsigned: indices and sizes are never negative, and ptxas's
+		// unsigned 64-bit division is shorter than the signed one.
+		u64 u = (u64)i;
 #pragma unroll 1
 		for (int d = 0; d < last; d++) {
-			const i64 s = it.shape[d];
-			const i64 q = u / s, r = u - q * s;
+			const u64 s = (u64)it.shape[d];
+			const u64 q = u / s, r = u - q * s;
 			u = q;
 #pragma unroll
-			for (int k = 0; k < K; k++) off[k] += r * it.stride[k][d];
+			for (int k = 0; k < K; k++) off[k] += (i64)r * it.stride[k][d];
 		}
 #pragma unroll
-		for (int k = 0; k < K; k++) off[k] += u * it.stride[k][last];
+		for (int k = 0; k < K; k++) off[k] += (i64)u * it.stride[k][last];
 	}
 }
 

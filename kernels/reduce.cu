@@ -70,13 +70,16 @@ __device__ __forceinline__ void st_fold(St& s, double x, i64 j) {
 			s.idx = j;
 		}
 	} else if (OP == R_LSE) {
+		// One exp for both branches that rescale (inlined once, not
+		// twice); it is computed for NaN and -Inf too, and unused there.
+		const double e = exp(x > s.acc ? s.acc - x : x - s.acc);
 		if (x != x) {
 			s.acc = x;
 		} else if (x > s.acc) {
-			s.aux = s.aux * exp(s.acc - x) + 1;
+			s.aux = s.aux * e + 1;
 			s.acc = x;
 		} else if (x != -CUDART_INF) {
-			s.aux += exp(x - s.acc);
+			s.aux += e;
 		}
 	} else {  // R_VAR: Welford
 		double delta = x - s.acc;
@@ -169,37 +172,40 @@ __device__ __forceinline__ St block_reduce(St s) {
 // over the merged dimensions (innermost first; the last one needs no
 // division). The loops stay rolled, as iter_offsets' do (nabla.cuh): the
 // ranks are small at run time, and unrolled to NB_MAX_RANK the 64-bit
-// divisions were much of each kernel's code.
+// divisions were much of each kernel's code. The divisions are unsigned
+// (indices and sizes are never negative; ptxas's unsigned 64-bit division
+// is the shorter one), and nvcc divides in 32 bits when both operands fit.
 __device__ __forceinline__ void outer_offsets(const RedArgs& a, i64 row, i64& so, i64& dofs) {
 	so = 0;
 	dofs = 0;
-	i64 u = row;
+	u64 u = (u64)row;
 	const int last = a.outRank - 1;
 #pragma unroll 1
 	for (int d = 0; d < last; d++) {
-		const i64 q = u / a.outShape[d], r = u - q * a.outShape[d];
+		const u64 s = (u64)a.outShape[d], q = u / s, r = u - q * s;
 		u = q;
-		so += r * a.srcOuter[d];
-		dofs += r * a.dstOuter[d];
+		so += (i64)r * a.srcOuter[d];
+		dofs += (i64)r * a.dstOuter[d];
 	}
 	if (last >= 0) {
-		so += u * a.srcOuter[last];
-		dofs += u * a.dstOuter[last];
+		so += (i64)u * a.srcOuter[last];
+		dofs += (i64)u * a.dstOuter[last];
 	}
 }
 
 // inner_offset is j itself when the columns are one contiguous run
 // (inRank 1 with stride 1, or inRank 0: a single column).
 __device__ __forceinline__ i64 inner_offset(const RedArgs& a, i64 j) {
-	i64 off = 0, u = j;
+	i64 off = 0;
+	u64 u = (u64)j;
 	const int last = a.inRank - 1;
 #pragma unroll 1
 	for (int d = 0; d < last; d++) {
-		const i64 q = u / a.inShape[d], r = u - q * a.inShape[d];
+		const u64 s = (u64)a.inShape[d], q = u / s, r = u - q * s;
 		u = q;
-		off += r * a.inStride[d];
+		off += (i64)r * a.inStride[d];
 	}
-	return last < 0 ? u : off + u * a.inStride[last];
+	return last < 0 ? (i64)u : off + (i64)u * a.inStride[last];
 }
 
 template <int OP, typename T>
@@ -224,7 +230,7 @@ __device__ __forceinline__ void reduce_rows(const T* src, void* dst, St* part, c
 	const bool contig = a.inRank == 0 || (a.inRank == 1 && a.inStride[0] == 1);
 #pragma unroll 1
 	for (i64 w = first; w < items; w += step) {
-		const i64 row = w / a.split, chunk = w - row * a.split;
+		const i64 row = (i64)((u64)w / (u64)a.split), chunk = w - row * a.split;  // unsigned, as in outer_offsets
 		const i64 lo = chunk * a.chunk, hi = min(a.cols, lo + a.chunk);
 		i64 so, dofs;
 		outer_offsets(a, row, so, dofs);

@@ -119,22 +119,26 @@ __device__ __forceinline__ void nb_report(ErrWord* e, int code, int dim, i64 val
 	}
 }
 
-// Go's min and max for floats: NaN if either operand is NaN, and -0 < +0.
+// Go's min and max for floats: NaN if either operand is NaN (x's when
+// both are), and -0 < +0. Written as a chain of selects, the later ones
+// taking precedence, rather than early returns: with branches nvcc
+// unswitched the map loops on a loop-invariant operand's NaN test (clamp's
+// bounds), copying the whole loop, and inlined each test N+1 times.
 template <typename T>
 __device__ __forceinline__ T go_max(T x, T y) {
-	if (x != x) return x;
-	if (y != y) return y;
-	if (x > y) return x;
-	if (y > x) return y;
-	return signbit(x) ? y : x;  // equal: prefer +0
+	T r = signbit(x) ? y : x;  // equal: prefer +0
+	r = y > x ? y : r;
+	r = x > y ? x : r;
+	r = y != y ? y : r;
+	return x != x ? x : r;
 }
 template <typename T>
 __device__ __forceinline__ T go_min(T x, T y) {
-	if (x != x) return x;
-	if (y != y) return y;
-	if (x < y) return x;
-	if (y < x) return y;
-	return signbit(x) ? x : y;  // equal: prefer -0
+	T r = signbit(x) ? x : y;  // equal: prefer -0
+	r = y < x ? y : r;
+	r = x < y ? x : r;
+	r = y != y ? y : r;
+	return x != x ? x : r;
 }
 __device__ __forceinline__ i64 go_max(i64 x, i64 y) { return x > y ? x : y; }
 __device__ __forceinline__ i64 go_min(i64 x, i64 y) { return x < y ? x : y; }

@@ -133,12 +133,17 @@ __device__ __forceinline__ double st_finish(const St& s) {
 	return s.acc;
 }
 
+// st_shfl_down moves only the fields that OP reads (aux for LogSumExp and
+// Var, idx for the extremes, whose ties it breaks); the others are 0, as
+// st_combine leaves them. Each 64-bit field costs two shuffles, and ptxas
+// adds a fallback sequence for every shuffle.
+template <int OP>
 __device__ __forceinline__ St st_shfl_down(const St& s, int delta) {
 	St o;
 	o.acc = __shfl_down_sync(0xffffffffu, s.acc, delta);
-	o.aux = __shfl_down_sync(0xffffffffu, s.aux, delta);
 	o.n = __shfl_down_sync(0xffffffffu, s.n, delta);
-	o.idx = __shfl_down_sync(0xffffffffu, s.idx, delta);
+	o.aux = (OP == R_LSE || OP == R_VAR) ? __shfl_down_sync(0xffffffffu, s.aux, delta) : 0.0;
+	o.idx = (OP == R_MAX || OP == R_MIN || OP == R_ARGMAX || OP == R_ARGMIN) ? __shfl_down_sync(0xffffffffu, s.idx, delta) : 0;
 	return o;
 }
 
@@ -148,7 +153,7 @@ __device__ __forceinline__ St st_shfl_down(const St& s, int delta) {
 template <int OP>
 __device__ __forceinline__ St warp_reduce(St s) {
 #pragma unroll 1
-	for (int d = 16; d > 0; d >>= 1) s = st_combine<OP>(s, st_shfl_down(s, d));
+	for (int d = 16; d > 0; d >>= 1) s = st_combine<OP>(s, st_shfl_down<OP>(s, d));
 	return s;
 }
 

@@ -499,9 +499,22 @@ func binaryKernel(op device.BinaryOp, dt device.DType) string {
 	return ""
 }
 
-func copyKernel(src, dst device.DType) string { return "copy_" + sfx(src) + "_" + sfx(dst) }
-func fillKernel(dt device.DType) string       { return "fill_" + byteSfx(dt) }
-func whereKernel(dt device.DType) string      { return "where_" + byteSfx(dt) }
+// copyKernel names the kernel that copies src elements into dst ones. A
+// Bool byte is already 0 or 1, so a Bool source converts exactly as a
+// Uint8 one does (kernels/copy.cu compiled the same code under both
+// names), and Bool to Bool is the byte move of Uint8 to Uint8.
+func copyKernel(src, dst device.DType) string {
+	if src == device.Bool {
+		src = device.Uint8
+		if dst == device.Bool {
+			dst = device.Uint8
+		}
+	}
+	return "copy_" + sfx(src) + "_" + sfx(dst)
+}
+
+func fillKernel(dt device.DType) string  { return "fill_" + byteSfx(dt) }
+func whereKernel(dt device.DType) string { return "where_" + byteSfx(dt) }
 
 // reduceKernel names the row kernel of op on src dtype dt, or "" when
 // there is none: Mean, LogSumExp and Var exist for floats only, as

@@ -38,7 +38,8 @@ __device__ __forceinline__ T bias_op(T x, T b, const P<T>& p) {
 // remainder, with a carry: one division per thread instead of one per
 // item. The activations that call a transcendental function take one
 // element per item even on the vector path (op_width in unary.cuh), so
-// that the function is inlined once, not N+1 times.
+// that the function is inlined once, not N+1 times; the grid, which the
+// host sizes for vectors, covers them through the grid-stride loop.
 template <int OP, typename T>
 __device__ __forceinline__ void bias_act(T* d, const T* s, const T* b, const BiasArgs& a, const P<T>& p) {
 	const i64 step = nb_nthreads(), tid = nb_tid();

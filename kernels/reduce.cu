@@ -149,7 +149,7 @@ __device__ __forceinline__ St st_shfl_down(const St& s, int delta) {
 
 // warp_reduce combines the states of a warp into lane 0's. The loop stays
 // rolled: unrolled, each of its call sites inlined st_combine five times
-// (ten exp for LogSumExp), and a kernel has three call sites.
+// (ten exp for LogSumExp), and a kernel had three call sites.
 template <int OP>
 __device__ __forceinline__ St warp_reduce(St s) {
 #pragma unroll 1
@@ -157,19 +157,26 @@ __device__ __forceinline__ St warp_reduce(St s) {
 	return s;
 }
 
-// block_reduce combines the warps' states, each already combined by
-// warp_reduce into its lane 0, into thread 0's.
+// group_reduce combines the states of a group of G threads (32: a warp,
+// more: the block) into its first thread's. One inlined warp_reduce serves
+// both: in a block, the warps' combined states go through shared memory
+// to warp 0, which combines them with a second pass (the other warps run
+// it too, on the same values, rather than wait at the barrier with a
+// second inlined copy of their own). The order of the combinations is the
+// warp tree, then the tree of the warps, as before.
 template <int OP>
-__device__ __forceinline__ St block_reduce(St s) {
+__device__ __forceinline__ St group_reduce(St s, int G) {
 	__shared__ St warps[32];
-	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
-	if (lane == 0) warps[warp] = s;
-	__syncthreads();
-	if (warp == 0) {
-		s = lane < nw ? warps[lane] : st_init<OP>();
+	const int lane = threadIdx.x & 31, nw = (blockDim.x + 31) >> 5;
+#pragma unroll 1
+	for (int pass = 0;; pass++) {
 		s = warp_reduce<OP>(s);
+		if (G <= 32 || pass > 0) break;
+		if (lane == 0) warps[threadIdx.x >> 5] = s;
+		__syncthreads();
+		s = lane < nw ? warps[lane] : st_init<OP>();
+		__syncthreads();  // warps[] is reused by the next work item
 	}
-	__syncthreads();  // warps[] is reused by the next work item
 	return s;
 }
 
@@ -260,10 +267,7 @@ __device__ __forceinline__ void reduce_rows(const T* src, void* dst, St* part, c
 		// st_fold is inlined here once rather than once per layout.
 #pragma unroll 1
 		for (i64 j = j0 + lane; j < hi; j += G) st_fold<OP>(s, (double)p[inner_offset(a, j)], j);
-		// Both group sizes above one start with the warp's combination
-		// (block_reduce then combines the warps), so it is inlined once.
-		if (G > 1) s = warp_reduce<OP>(s);
-		if (G > 32) s = block_reduce<OP>(s);
+		if (G > 1) s = group_reduce<OP>(s, G);
 		if (lane == 0) {
 			if (a.split == 1) store_as(dst, dofs, a.outDType, st_finish<OP>(s));
 			else part[w] = s;

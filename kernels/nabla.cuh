@@ -79,6 +79,15 @@ __device__ __forceinline__ void iter_offsets(const Iter& it, i64 i, i64 (&off)[K
 	}
 }
 
+// nb_opaque returns x unchanged, hidden from the optimizer (an empty asm
+// that claims to modify it). A loop that tests a flag through it is not
+// unswitched on the flag: on the plain flag nvcc 11.8 emits one copy of
+// the loop per value of the flag.
+__device__ __forceinline__ int nb_opaque(int x) {
+	asm("" : "+r"(x));
+	return x;
+}
+
 // Grid-stride loop helpers.
 __device__ __forceinline__ i64 nb_tid() { return (i64)blockIdx.x * blockDim.x + threadIdx.x; }
 __device__ __forceinline__ i64 nb_nthreads() { return (i64)gridDim.x * blockDim.x; }

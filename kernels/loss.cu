@@ -51,19 +51,15 @@ struct LS {
 	T m, s;
 };
 
-// ls_fold calls exp once for both branches that rescale (inlined once,
-// not twice); it is computed for NaN and -Inf too, and unused there.
 template <typename T>
 __device__ __forceinline__ void ls_fold(LS<T>& a, T x) {
-	const bool up = x > a.m;
-	const T e = ce_exp(up ? a.m - x : x - a.m);
-	if (up) {
-		a.s = a.s * e + T(1);
+	if (x > a.m) {
+		a.s = a.s * ce_exp(a.m - x) + T(1);
 		a.m = x;
 	} else if (x != x) {
 		a.m = x;  // NaN poisons the maximum, and with it lse and the loss
 	} else if (x != T(-CUDART_INF)) {
-		a.s += e;  // -Inf adds nothing; +Inf twice gives NaN, unused as m is infinite
+		a.s += ce_exp(x - a.m);  // -Inf adds nothing; +Inf twice gives NaN, unused as m is infinite
 	}
 }
 

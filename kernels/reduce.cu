@@ -70,16 +70,16 @@ __device__ __forceinline__ void st_fold(St& s, double x, i64 j) {
 			s.idx = j;
 		}
 	} else if (OP == R_LSE) {
-		// One exp for both branches that rescale (inlined once, not
-		// twice); it is computed for NaN and -Inf too, and unused there.
-		const double e = exp(x > s.acc ? s.acc - x : x - s.acc);
+		// Two exp call sites, not one exp ahead of the branches: that
+		// saved a little code but cost logsumexp_f64 registers (and on
+		// sm_90 a block of occupancy).
 		if (x != x) {
 			s.acc = x;
 		} else if (x > s.acc) {
-			s.aux = s.aux * e + 1;
+			s.aux = s.aux * exp(s.acc - x) + 1;
 			s.acc = x;
 		} else if (x != -CUDART_INF) {
-			s.aux += e;
+			s.aux += exp(x - s.acc);
 		}
 	} else {  // R_VAR: Welford
 		double delta = x - s.acc;

@@ -34,26 +34,14 @@ __device__ __forceinline__ T dropout_mask(u64 seed, u64 ctr, u64 threshold, T sc
 }
 
 // dropout_map is map1 (elementwise.cuh) with the element's linear index,
-// its Philox counter less the offset, known to the element function.
+// its Philox counter less the offset, known to the element function. A
+// Philox draw is ten rounds of multiplications, so the kernel is bound by
+// arithmetic: no vector loop (see NB_SCALAR), one inlined copy of philox.
 template <typename T>
 __device__ __forceinline__ void dropout_map(T* d, const T* s, const Iter& it, u64 seed, u64 offset, u64 threshold, T scale) {
 	const i64 n = it.n, step = nb_nthreads(), tid = nb_tid();
-	i64 start = 0;
-	constexpr int N = nb_vec<sizeof(T), sizeof(T)>::value;
-	if (it.rank == 0 && nb_aligned<T, N>(d) && nb_aligned<T, N>(s)) {
-		const i64 nv = n / N;
-		for (i64 v = tid; v < nv; v += step) {
-			const Vec<T, N> x = ((const Vec<T, N>*)s)[v];
-			const u64 ctr = offset + (u64)(v * N);
-			Vec<T, N> y;
-#pragma unroll
-			for (int q = 0; q < N; q++) y.v[q] = x.v[q] * dropout_mask(seed, ctr + (u64)q, threshold, scale);
-			((Vec<T, N>*)d)[v] = y;
-		}
-		start = nv * N;
-	}
 #pragma unroll 1
-	for (i64 i = start + tid; i < n; i += step) {
+	for (i64 i = tid; i < n; i += step) {
 		i64 off[2];
 		at<2>(it, i, off);
 		d[off[0]] = s[off[1]] * dropout_mask(seed, offset + (u64)i, threshold, scale);
@@ -73,11 +61,12 @@ enum { G_RELU, G_LEAKY_RELU, G_THRESHOLD, G_CLAMP, G_SOFTPLUS, G_GELU, G_SIGMOID
 
 // The factors that need a transcendental function, in the dtype.
 __device__ __forceinline__ float sigmoid_of(float x) { return 1.0f / (1.0f + expf(-x)); }
-// The float64 form never overflows exp, as device's sigmoid.
+// The float64 form never overflows exp, as device's sigmoid; one call to
+// exp serves both signs (inlined once, not twice).
 __device__ __forceinline__ double sigmoid_of(double x) {
-	if (x >= 0) return 1.0 / (1.0 + exp(-x));
-	const double e = exp(x);
-	return e / (1.0 + e);
+	const bool pos = x >= 0;
+	const double e = exp(pos ? -x : x);
+	return pos ? 1.0 / (1.0 + e) : e / (1.0 + e);
 }
 // gelu_grad is Φ(x) + x·φ(x), Φ through erfc so that it keeps its
 // relative accuracy for negative x.
@@ -109,13 +98,18 @@ __device__ __forceinline__ float grad_op<G_SOFTPLUS, float>(float g, float a, fl
 	return a > 20.0f ? g : g / (1.0f + expf(-a));
 }
 
+// The gradients that call exp or erfc are bound by arithmetic: no vector
+// loop (NB_SCALAR in elementwise.cuh), the function is inlined once.
+template <int OP>
+__device__ constexpr int grad_width() { return (OP == G_SOFTPLUS || OP == G_GELU) ? NB_SCALAR : 0; }
+
 #define ACT_GRAD(name, OP) \
 	extern "C" __global__ void __launch_bounds__(NB_EW_THREADS) name##_backward_f32(float* dx, const float* g, const float* a, Iter it, double alpha, double beta) { \
 		const float p = (float)alpha, q = (float)beta; \
-		map2(dx, g, a, it, [p, q](float gv, float av) { return grad_op<OP, float>(gv, av, p, q); }); \
+		map2<grad_width<OP>()>(dx, g, a, it, [p, q](float gv, float av) { return grad_op<OP, float>(gv, av, p, q); }); \
 	} \
 	extern "C" __global__ void __launch_bounds__(NB_EW_THREADS) name##_backward_f64(double* dx, const double* g, const double* a, Iter it, double alpha, double beta) { \
-		map2(dx, g, a, it, [alpha, beta](double gv, double av) { return grad_op<OP, double>(gv, av, alpha, beta); }); \
+		map2<grad_width<OP>()>(dx, g, a, it, [alpha, beta](double gv, double av) { return grad_op<OP, double>(gv, av, alpha, beta); }); \
 	}
 
 ACT_GRAD(relu, G_RELU)

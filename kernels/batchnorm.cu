@@ -131,8 +131,15 @@ __device__ __forceinline__ BnSt st_shfl_down(const BnSt& s, int delta) {
 	return o;
 }
 
+// st_warp and sums_warp stay rolled, as every loop below that is not a
+// hot reduction loop: unrolled, each st_warp inlined five merges (five
+// double divisions), and nvcc unrolled the grid-stride loops of the
+// elementwise passes four times (copying their bodies for every
+// combination of the null-pointer tests) to no benefit, as loads cannot
+// move ahead of the stores through these unrestricted pointers. The order
+// of every operation is unchanged.
 __device__ __forceinline__ BnSt st_warp(BnSt s) {
-#pragma unroll
+#pragma unroll 1
 	for (int d = 16; d > 0; d >>= 1) s = st_merge(s, st_shfl_down(s, d));
 	return s;
 }
@@ -145,7 +152,7 @@ __device__ __forceinline__ BnSums sums_add(const BnSums& a, const BnSums& b) {
 }
 
 __device__ __forceinline__ BnSums sums_warp(BnSums s) {
-#pragma unroll
+#pragma unroll 1
 	for (int d = 16; d > 0; d >>= 1) {
 		BnSums o;
 		o.g = __shfl_down_sync(0xffffffffu, s.g, d);
@@ -200,6 +207,7 @@ __device__ __forceinline__ void bn_stats(const T* x, T* mean, T* var, BnSt* part
 	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
 	const i64 groups = a.cols ? (a.c + 31) / 32 : a.c;
 	const i64 items = groups * a.split;
+#pragma unroll 1
 	for (i64 item = blockIdx.x; item < items; item += gridDim.x) {
 		const i64 grp = item / a.split, s = item - grp * a.split;
 		Acc acc = {0, 0, 0, 0};
@@ -217,8 +225,10 @@ __device__ __forceinline__ void bn_stats(const T* x, T* mean, T* var, BnSt* part
 			sh[warp][lane] = acc_state(acc);
 			__syncthreads();
 			st = sh[0][lane];
-			if (warp == 0)
+			if (warp == 0) {
+#pragma unroll 1
 				for (int k = 1; k < nw; k++) st = st_merge(st, sh[k][lane]);
+			}
 			__syncthreads();  // sh is reused by the next item
 			if (warp != 0 || c >= a.c) continue;
 		} else {
@@ -256,8 +266,10 @@ __device__ __forceinline__ void bn_stats(const T* x, T* mean, T* var, BnSt* part
 template <typename T>
 __device__ __forceinline__ void bn_stats_part(T* mean, T* var, const BnSt* part, const BnArgs& a) {
 	const int lane = threadIdx.x & 31;
+#pragma unroll 1
 	for (i64 c = nb_tid() >> 5; c < a.c; c += nb_nthreads() >> 5) {
 		BnSt st = {0, 0, 0};
+#pragma unroll 1
 		for (i64 k = lane; k < a.split; k += 32) st = st_merge(st, part[c * a.split + k]);
 		st = st_warp(st);
 		if (lane == 0) {
@@ -274,6 +286,7 @@ __device__ __forceinline__ void bn_stats_part(T* mean, T* var, const BnSt* part,
 template <typename T>
 __device__ __forceinline__ void bn_forward(T* y, T* xhat, const T* x, const T* mean, const T* invstd,
                                            const T* w, const T* b, const BnArgs& a) {
+#pragma unroll 1
 	for (i64 i = nb_tid(); i < a.total; i += nb_nthreads()) {
 		i64 n, c, l;
 		bn_index(a, i, n, c, l);
@@ -313,6 +326,7 @@ __device__ __forceinline__ void bn_backward_reduce(const T* g, const T* xhat, Bn
 	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
 	const i64 groups = a.cols ? (a.c + 31) / 32 : a.c;
 	const i64 items = groups * a.split;
+#pragma unroll 1
 	for (i64 item = blockIdx.x; item < items; item += gridDim.x) {
 		const i64 grp = item / a.split, s = item - grp * a.split;
 		BnSums acc = {0, 0};
@@ -333,8 +347,10 @@ __device__ __forceinline__ void bn_backward_reduce(const T* g, const T* xhat, Bn
 			sh[warp][lane] = acc;
 			__syncthreads();
 			acc = sh[0][lane];
-			if (warp == 0)
+			if (warp == 0) {
+#pragma unroll 1
 				for (int k = 1; k < nw; k++) acc = sums_add(acc, sh[k][lane]);
+			}
 			__syncthreads();
 			if (warp != 0 || c >= a.c) continue;
 		} else {
@@ -369,8 +385,10 @@ template <typename T>
 __device__ __forceinline__ void bn_backward_part(const BnSums* part, T* coef, T* dw, T* db, const T* invstd,
                                                  const T* w, const BnArgs& a) {
 	const int lane = threadIdx.x & 31;
+#pragma unroll 1
 	for (i64 c = nb_tid() >> 5; c < a.c; c += nb_nthreads() >> 5) {
 		BnSums s = {0, 0};
+#pragma unroll 1
 		for (i64 k = lane; k < a.split; k += 32) s = sums_add(s, part[c * a.split + k]);
 		s = sums_warp(s);
 		if (lane == 0) bn_finish<T>(s, c, coef, dw, db, invstd, w, a);
@@ -383,6 +401,7 @@ __device__ __forceinline__ void bn_backward_part(const BnSums* part, T* coef, T*
 template <typename T>
 __device__ __forceinline__ void bn_backward_dx(T* dx, const T* g, const T* xhat, const T* coef, const T* invstd,
                                                const T* w, const BnArgs& a) {
+#pragma unroll 1
 	for (i64 i = nb_tid(); i < a.total; i += nb_nthreads()) {
 		i64 n, c, l;
 		bn_index(a, i, n, c, l);

@@ -33,38 +33,45 @@ __device__ __forceinline__ T bias_op(T x, T b, const P<T>& p) {
 	return float_op<OP, T>(z, p);
 }
 
+// bias_act walks the work items with a grid-stride loop and keeps each
+// item's column (and row) up to date by adding the stride's quotient and
+// remainder, with a carry: one division per thread instead of one per
+// item. The activations that call a transcendental function take one
+// element per item even on the vector path (op_width in unary.cuh), so
+// that the function is inlined once, not N+1 times; the grid, which the
+// host sizes for vectors, covers them through the grid-stride loop.
 template <int OP, typename T>
 __device__ __forceinline__ void bias_act(T* d, const T* s, const T* b, const BiasArgs& a, const P<T>& p) {
 	const i64 step = nb_nthreads(), tid = nb_tid();
 	const i64 total = a.m * a.n;
 	if (a.vec) {
-		constexpr int N = nb_vec<sizeof(T), sizeof(T)>::value;
-		const i64 nv = total / N, per_row = a.n / N;
-		const bool narrow = nv <= 0x7fffffffLL;  // 32-bit modulo is several times cheaper
+		constexpr int N = op_width<OP>() ? op_width<OP>() : nb_vec<sizeof(T), sizeof(T)>::value;
+		const i64 nv = total / N, per_row = a.n / N, dc = step % per_row;
+		i64 c = tid % per_row;
+#pragma unroll 1
 		for (i64 v = tid; v < nv; v += step) {
-			const i64 c = narrow ? (i64)((u32)v % (u32)per_row) : v % per_row;
 			Vec<T, N> x = ((const Vec<T, N>*)s)[v];
 			Vec<T, N> y = ((const Vec<T, N>*)b)[c];
 			Vec<T, N> z;
 #pragma unroll
 			for (int q = 0; q < N; q++) z.v[q] = bias_op<OP, T>(x.v[q], y.v[q], p);
 			((Vec<T, N>*)d)[v] = z;
+			c += dc;
+			if (c >= per_row) c -= per_row;
 		}
 		return;
 	}
-	const bool narrow = total <= 0x7fffffffLL;
+	const i64 dr = step / a.n, dc = step - dr * a.n;
+	i64 r = tid / a.n, c = tid - r * a.n;
 #pragma unroll 1
 	for (i64 i = tid; i < total; i += step) {
-		i64 r, c;
-		if (narrow) {
-			const u32 q = (u32)i / (u32)a.n;
-			r = q;
-			c = (i64)((u32)i - q * (u32)a.n);
-		} else {
-			r = i / a.n;
-			c = i - r * a.n;
-		}
 		d[r * a.ds0 + c * a.ds1] = bias_op<OP, T>(s[r * a.ss0 + c * a.ss1], b[c * a.bs], p);
+		r += dr;
+		c += dc;
+		if (c >= a.n) {
+			c -= a.n;
+			r++;
+		}
 	}
 }
 

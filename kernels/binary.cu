@@ -16,7 +16,7 @@
 	EW sub_##sfx(T* d, const T* a, const T* b, Iter it, ErrWord* e) { map2(d, a, b, it, [](T x, T y) { return x - y; }); } \
 	EW mul_##sfx(T* d, const T* a, const T* b, Iter it, ErrWord* e) { map2(d, a, b, it, [](T x, T y) { return x * y; }); } \
 	EW div_##sfx(T* d, const T* a, const T* b, Iter it, ErrWord* e) { map2(d, a, b, it, [](T x, T y) { return x / y; }); } \
-	EW pow_##sfx(T* d, const T* a, const T* b, Iter it, ErrWord* e) { map2(d, a, b, it, [](T x, T y) { return (T)pow((double)x, (double)y); }); } \
+	EW pow_##sfx(T* d, const T* a, const T* b, Iter it, ErrWord* e) { map2<NB_SCALAR>(d, a, b, it, [](T x, T y) { return (T)pow((double)x, (double)y); }); } \
 	EW minimum_##sfx(T* d, const T* a, const T* b, Iter it, ErrWord* e) { map2(d, a, b, it, [](T x, T y) { return go_min(x, y); }); } \
 	EW maximum_##sfx(T* d, const T* a, const T* b, Iter it, ErrWord* e) { map2(d, a, b, it, [](T x, T y) { return go_max(x, y); }); }
 

@@ -1,9 +1,12 @@
 // copy.cu: fill, where and the strided copy with dtype casts.
 //
-// copy_<src>_<dst> exists for all 25 pairs of f32 f64 i64 bool u8. Casts
-// follow device.castCopy: through float64, float to integer truncates
-// toward zero, anything nonzero (NaN included) becomes true, and integer
-// to u8 wraps modulo 256 after the conversion to int64.
+// copy_<src>_<dst> exists for src f32 f64 i64 u8 and dst f32 f64 i64 bool
+// u8. A Bool source uses the u8 kernels (device/cuda copyKernel): its byte
+// is already 0 or 1, so it converts exactly as a u8 does, and Bool to
+// Bool is the byte move of u8 to u8. Casts follow device.castCopy: through
+// float64, float to integer truncates toward zero, anything nonzero (NaN
+// included) becomes true, and integer to u8 wraps modulo 256 after the
+// conversion to int64.
 #include "elementwise.cuh"
 
 #define EW extern "C" __global__ void __launch_bounds__(NB_EW_THREADS)
@@ -53,9 +56,3 @@ COPY_FROM(float, f32)
 COPY_FROM(double, f64)
 COPY_FROM(i64, i64)
 COPY_FROM(u8, u8)
-// From Bool: the byte is already 0 or 1.
-COPY(u8, bool, float, f32)
-COPY(u8, bool, double, f64)
-COPY(u8, bool, i64, i64)
-COPY(u8, bool, u8, u8)
-EW copy_bool_bool(u8* d, const u8* s, Iter it) { map1(d, s, it, Cast<u8, u8>()); }

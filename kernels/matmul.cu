@@ -132,7 +132,11 @@ __device__ __forceinline__ void sgemm(const float* A, const float* B, float* C, 
 				const int cn = h * 64 + tx * 4;
 				const int left = clampi(g.N - n0 - cn);
 				float* p = pc + r * g.cs1 + cn * g.cs2;
-				if (g.vecC && left >= 4) {
+				// nb_opaque: on g.vecC itself nvcc unswitched the loop and
+				// emitted the 16 guarded stores twice (the epilogue was
+				// most of the kernel's code); the test costs one
+				// instruction per store.
+				if (nb_opaque(g.vecC) && left >= 4) {
 					*(float4*)p = make_float4(acc[i][h * 4], acc[i][h * 4 + 1], acc[i][h * 4 + 2], acc[i][h * 4 + 3]);
 				} else {
 #pragma unroll
@@ -396,7 +400,7 @@ __device__ __forceinline__ void tf32gemm(const float* A, const float* B, float* 
 					const i64 n = n0 + wn * 32 + ni * 8 + tq * 2;
 					float* p = c + m * g.cs1 + n * g.cs2;
 					const float v0 = acc[mi][ni][hh * 2], v1 = acc[mi][ni][hh * 2 + 1];
-					if (g.vecC && n + 1 < g.N) {
+					if (nb_opaque(g.vecC) && n + 1 < g.N) {  // nb_opaque: as in sgemm
 						*(float2*)p = make_float2(v0, v1);
 					} else {
 						if (n < g.N) p[0] = v0;

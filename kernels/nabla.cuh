@@ -36,46 +36,56 @@ struct Iter {
 	i64 stride[NB_MAX_OPS][NB_MAX_RANK];
 };
 
-// offsets computes the element offsets of linear index i (row-major over
-// the unmerged shape) for the first K operands of it.
+// iter_offsets computes the element offsets of linear index i (row-major
+// over the unmerged shape) for the first K operands of it. This is the
+// strided path of every map kernel (broadcasts, transposed views), so it
+// is inlined into hundreds of kernels: the loops over the dimensions stay
+// rolled (unrolled to NB_MAX_RANK for 32- and 64-bit indices they were
+// most of the PTX of a simple kernel, and the rank is small at run time).
+// The innermost dimension comes first; the last one needs no division.
+// Needs it.rank >= 1 (at() in elementwise.cuh takes rank 0 itself).
 template <int K>
 __device__ __forceinline__ void iter_offsets(const Iter& it, i64 i, i64 (&off)[K]) {
 #pragma unroll
 	for (int k = 0; k < K; k++) off[k] = 0;
+	const int last = it.rank - 1;
 	if (it.n <= 0x7fffffffLL) {
 		// 32-bit division is several times cheaper than 64-bit.
 		u32 u = (u32)i;
+#pragma unroll 1
+		for (int d = 0; d < last; d++) {
+			const u32 s = (u32)it.shape[d];
+			const u32 q = u / s, r = u - q * s;
+			u = q;
 #pragma unroll
-		for (int d = 0; d < NB_MAX_RANK; d++) {
-			if (d < it.rank) {
-				u32 r = u;
-				if (d < it.rank - 1) {
-					u32 s = (u32)it.shape[d];
-					u32 q = u / s;
-					r = u - q * s;
-					u = q;
-				}
-#pragma unroll
-				for (int k = 0; k < K; k++) off[k] += (i64)r * it.stride[k][d];
-			}
+			for (int k = 0; k < K; k++) off[k] += (i64)r * it.stride[k][d];
 		}
+#pragma unroll
+		for (int k = 0; k < K; k++) off[k] += (i64)u * it.stride[k][last];
 	} else {
-		i64 u = i;
+		// Unsigned: indices and sizes are never negative, and ptxas's
+		// unsigned 64-bit division is shorter than the signed one.
+		u64 u = (u64)i;
+#pragma unroll 1
+		for (int d = 0; d < last; d++) {
+			const u64 s = (u64)it.shape[d];
+			const u64 q = u / s, r = u - q * s;
+			u = q;
 #pragma unroll
-		for (int d = 0; d < NB_MAX_RANK; d++) {
-			if (d < it.rank) {
-				i64 r = u;
-				if (d < it.rank - 1) {
-					i64 s = it.shape[d];
-					i64 q = u / s;
-					r = u - q * s;
-					u = q;
-				}
-#pragma unroll
-				for (int k = 0; k < K; k++) off[k] += r * it.stride[k][d];
-			}
+			for (int k = 0; k < K; k++) off[k] += (i64)r * it.stride[k][d];
 		}
+#pragma unroll
+		for (int k = 0; k < K; k++) off[k] += (i64)u * it.stride[k][last];
 	}
+}
+
+// nb_opaque returns x unchanged, hidden from the optimizer (an empty asm
+// that claims to modify it). A loop that tests a flag through it is not
+// unswitched on the flag: on the plain flag nvcc 11.8 emits one copy of
+// the loop per value of the flag.
+__device__ __forceinline__ int nb_opaque(int x) {
+	asm("" : "+r"(x));
+	return x;
 }
 
 // Grid-stride loop helpers.
@@ -118,22 +128,26 @@ __device__ __forceinline__ void nb_report(ErrWord* e, int code, int dim, i64 val
 	}
 }
 
-// Go's min and max for floats: NaN if either operand is NaN, and -0 < +0.
+// Go's min and max for floats: NaN if either operand is NaN (x's when
+// both are), and -0 < +0. Written as a chain of selects, the later ones
+// taking precedence, rather than early returns: with branches nvcc
+// unswitched the map loops on a loop-invariant operand's NaN test (clamp's
+// bounds), copying the whole loop, and inlined each test N+1 times.
 template <typename T>
 __device__ __forceinline__ T go_max(T x, T y) {
-	if (x != x) return x;
-	if (y != y) return y;
-	if (x > y) return x;
-	if (y > x) return y;
-	return signbit(x) ? y : x;  // equal: prefer +0
+	T r = signbit(x) ? y : x;  // equal: prefer +0
+	r = y > x ? y : r;
+	r = x > y ? x : r;
+	r = y != y ? y : r;
+	return x != x ? x : r;
 }
 template <typename T>
 __device__ __forceinline__ T go_min(T x, T y) {
-	if (x != x) return x;
-	if (y != y) return y;
-	if (x < y) return x;
-	if (y < x) return y;
-	return signbit(x) ? x : y;  // equal: prefer -0
+	T r = signbit(x) ? x : y;  // equal: prefer -0
+	r = y < x ? y : r;
+	r = x < y ? x : r;
+	r = y != y ? y : r;
+	return x != x ? x : r;
 }
 __device__ __forceinline__ i64 go_max(i64 x, i64 y) { return x > y ? x : y; }
 __device__ __forceinline__ i64 go_min(i64 x, i64 y) { return x < y ? x : y; }

@@ -7,7 +7,11 @@
 // come from the host in float64 and are rounded to T once, and every
 // operation is rounded on its own (the __*_rn intrinsics are never
 // contracted into FMAs), so the result equals the CPU backend's and the
-// chain of tensor ops of package optim bit for bit.
+// chain of tensor ops of package optim bit for bit. The loops stay rolled
+// ("#pragma unroll 1"): nvcc unrolled them four times, which copied the
+// update (and its division and square root) into every unrolled
+// iteration for nothing, since the loads of one element cannot move ahead
+// of the stores of the previous one through these unrestricted pointers.
 #include "nabla.cuh"
 
 struct OptArgs {
@@ -28,6 +32,7 @@ struct OptArgs {
 template <typename T>
 __device__ __forceinline__ void sgd_step(T* p, const T* g, T* buf, const OptArgs& a) {
 	const T wd = T(a.wd), mom = T(a.mom), damp = T(a.damp1), nlr = T(a.nlr);
+#pragma unroll 1
 	for (i64 i = nb_tid(); i < a.n; i += nb_nthreads()) {
 		T gi = g[i];
 		if (a.maximize) gi = -gi;
@@ -47,6 +52,7 @@ __device__ __forceinline__ void adam_step(T* p, const T* g, T* m, T* v, T* vmax,
 	const T wd = T(a.wd), shrink = T(a.shrink);
 	const T b1 = T(a.b1), c1 = T(a.c1), b2 = T(a.b2), c2 = T(a.c2);
 	const T nstep = T(a.nstep), bc2 = T(a.bc2), eps = T(a.eps);
+#pragma unroll 1
 	for (i64 i = nb_tid(); i < a.n; i += nb_nthreads()) {
 		T gi = g[i], pi = p[i];
 		if (a.maximize) gi = -gi;

@@ -1,7 +1,8 @@
 // reduce.cu: device.Backend.Reduce over the trailing dimensions.
 //
-// <op>_<dtype> (op: sum mean prod max min argmax argmin logsumexp var;
-// dtype: f32 f64 i64 u8, Bool reduces as u8) folds each row, or each
+// <op>_<dtype> (op: sum prod max min argmax argmin with dtype f32 f64
+// i64 u8, Bool reducing as u8; mean logsumexp var with f32 f64 only, as
+// package tensor refuses them for integer tensors) folds each row, or each
 // chunk of a row, with a group of threads: one thread per row for short
 // rows, one warp per row for medium rows, one block per row (or per chunk)
 // for long ones, combining the threads' partial states with warp shuffles.
@@ -69,6 +70,9 @@ __device__ __forceinline__ void st_fold(St& s, double x, i64 j) {
 			s.idx = j;
 		}
 	} else if (OP == R_LSE) {
+		// Two exp call sites, not one exp ahead of the branches: that
+		// saved a little code but cost logsumexp_f64 registers (and on
+		// sm_90 a block of occupancy).
 		if (x != x) {
 			s.acc = x;
 		} else if (x > s.acc) {
@@ -129,72 +133,91 @@ __device__ __forceinline__ double st_finish(const St& s) {
 	return s.acc;
 }
 
+// st_shfl_down moves only the fields that OP reads (aux for LogSumExp and
+// Var, idx for the extremes, whose ties it breaks); the others are 0, as
+// st_combine leaves them. Each 64-bit field costs two shuffles, and ptxas
+// adds a fallback sequence for every shuffle.
+template <int OP>
 __device__ __forceinline__ St st_shfl_down(const St& s, int delta) {
 	St o;
 	o.acc = __shfl_down_sync(0xffffffffu, s.acc, delta);
-	o.aux = __shfl_down_sync(0xffffffffu, s.aux, delta);
 	o.n = __shfl_down_sync(0xffffffffu, s.n, delta);
-	o.idx = __shfl_down_sync(0xffffffffu, s.idx, delta);
+	o.aux = (OP == R_LSE || OP == R_VAR) ? __shfl_down_sync(0xffffffffu, s.aux, delta) : 0.0;
+	o.idx = (OP == R_MAX || OP == R_MIN || OP == R_ARGMAX || OP == R_ARGMIN) ? __shfl_down_sync(0xffffffffu, s.idx, delta) : 0;
 	return o;
 }
 
+// warp_reduce combines the states of a warp into lane 0's. The loop stays
+// rolled: unrolled, each of its call sites inlined st_combine five times
+// (ten exp for LogSumExp), and a kernel had three call sites.
 template <int OP>
 __device__ __forceinline__ St warp_reduce(St s) {
-#pragma unroll
-	for (int d = 16; d > 0; d >>= 1) s = st_combine<OP>(s, st_shfl_down(s, d));
+#pragma unroll 1
+	for (int d = 16; d > 0; d >>= 1) s = st_combine<OP>(s, st_shfl_down<OP>(s, d));
 	return s;
 }
 
-// block_reduce combines the states of the whole block into thread 0's.
+// group_reduce combines the states of a group of G threads (32: a warp,
+// more: the block) into its first thread's. One inlined warp_reduce serves
+// both: in a block, the warps' combined states go through shared memory
+// to warp 0, which combines them with a second pass (the other warps run
+// it too, on the same values, rather than wait at the barrier with a
+// second inlined copy of their own). The order of the combinations is the
+// warp tree, then the tree of the warps, as before.
 template <int OP>
-__device__ __forceinline__ St block_reduce(St s) {
+__device__ __forceinline__ St group_reduce(St s, int G) {
 	__shared__ St warps[32];
-	const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
-	s = warp_reduce<OP>(s);
-	if (lane == 0) warps[warp] = s;
-	__syncthreads();
-	if (warp == 0) {
-		s = lane < nw ? warps[lane] : st_init<OP>();
+	const int lane = threadIdx.x & 31, nw = (blockDim.x + 31) >> 5;
+#pragma unroll 1
+	for (int pass = 0;; pass++) {
 		s = warp_reduce<OP>(s);
+		if (G <= 32 || pass > 0) break;
+		if (lane == 0) warps[threadIdx.x >> 5] = s;
+		__syncthreads();
+		s = lane < nw ? warps[lane] : st_init<OP>();
+		__syncthreads();  // warps[] is reused by the next work item
 	}
-	__syncthreads();  // warps[] is reused by the next work item
 	return s;
 }
 
+// outer_offsets and inner_offset split a row index and a column index
+// over the merged dimensions (innermost first; the last one needs no
+// division). The loops stay rolled, as iter_offsets' do (nabla.cuh): the
+// ranks are small at run time, and unrolled to NB_MAX_RANK the 64-bit
+// divisions were much of each kernel's code. The divisions are unsigned
+// (indices and sizes are never negative; ptxas's unsigned 64-bit division
+// is the shorter one), and nvcc divides in 32 bits when both operands fit.
 __device__ __forceinline__ void outer_offsets(const RedArgs& a, i64 row, i64& so, i64& dofs) {
 	so = 0;
 	dofs = 0;
-	i64 u = row;
-#pragma unroll
-	for (int d = 0; d < NB_MAX_RANK; d++) {
-		if (d < a.outRank) {
-			i64 r = u;
-			if (d < a.outRank - 1) {
-				i64 q = u / a.outShape[d];
-				r = u - q * a.outShape[d];
-				u = q;
-			}
-			so += r * a.srcOuter[d];
-			dofs += r * a.dstOuter[d];
-		}
+	u64 u = (u64)row;
+	const int last = a.outRank - 1;
+#pragma unroll 1
+	for (int d = 0; d < last; d++) {
+		const u64 s = (u64)a.outShape[d], q = u / s, r = u - q * s;
+		u = q;
+		so += (i64)r * a.srcOuter[d];
+		dofs += (i64)r * a.dstOuter[d];
+	}
+	if (last >= 0) {
+		so += (i64)u * a.srcOuter[last];
+		dofs += (i64)u * a.dstOuter[last];
 	}
 }
 
+// inner_offset is j itself when the columns are one contiguous run
+// (inRank 1 with stride 1, or inRank 0: a single column).
 __device__ __forceinline__ i64 inner_offset(const RedArgs& a, i64 j) {
-	i64 off = 0, u = j;
-#pragma unroll
-	for (int d = 0; d < NB_MAX_RANK; d++) {
-		if (d < a.inRank) {
-			i64 r = u;
-			if (d < a.inRank - 1) {
-				i64 q = u / a.inShape[d];
-				r = u - q * a.inShape[d];
-				u = q;
-			}
-			off += r * a.inStride[d];
-		}
+	i64 off = 0;
+	u64 u = (u64)j;
+	const int last = a.inRank - 1;
+#pragma unroll 1
+	for (int d = 0; d < last; d++) {
+		const u64 s = (u64)a.inShape[d], q = u / s, r = u - q * s;
+		u = q;
+		off += (i64)r * a.inStride[d];
 	}
-	return off;
+	return last < 0 ? (i64)u : off + (i64)u * a.inStride[last];
 }
 
 template <int OP, typename T>
@@ -217,33 +240,34 @@ __device__ __forceinline__ void reduce_rows(const T* src, void* dst, St* part, c
 		lane = threadIdx.x;
 	}
 	const bool contig = a.inRank == 0 || (a.inRank == 1 && a.inStride[0] == 1);
+#pragma unroll 1
 	for (i64 w = first; w < items; w += step) {
-		const i64 row = w / a.split, chunk = w - row * a.split;
+		const i64 row = (i64)((u64)w / (u64)a.split), chunk = w - row * a.split;  // unsigned, as in outer_offsets
 		const i64 lo = chunk * a.chunk, hi = min(a.cols, lo + a.chunk);
 		i64 so, dofs;
 		outer_offsets(a, row, so, dofs);
 		const T* p = src + so;
 		St s = st_init<OP>();
-		if (contig) {
-			i64 j0 = lo;
-			// LogSumExp is bound by exp, not by memory: no vector loads
-			// (they would inline exp four times).
-			constexpr int N = OP == R_LSE ? 1 : (16 / sizeof(T) > 4 ? 4 : 16 / sizeof(T));
-			if (N > 1 && G > 1 && nb_aligned<T, N>(p + lo)) {
-				const i64 nv = (hi - lo) / N;
-				for (i64 v = lane; v < nv; v += G) {
-					Vec<T, N> x = *(const Vec<T, N>*)(p + lo + v * N);
+		i64 j0 = lo;
+		// LogSumExp is bound by exp, not by memory: no vector loads
+		// (they would inline exp four times).
+		constexpr int N = OP == R_LSE ? 1 : (16 / sizeof(T) > 4 ? 4 : 16 / sizeof(T));
+		if (N > 1 && G > 1 && contig && nb_aligned<T, N>(p + lo)) {
+			const i64 nv = (hi - lo) / N;
+#pragma unroll 1
+			for (i64 v = lane; v < nv; v += G) {
+				Vec<T, N> x = *(const Vec<T, N>*)(p + lo + v * N);
 #pragma unroll
-					for (int q = 0; q < N; q++) st_fold<OP>(s, (double)x.v[q], lo + v * N + q);
-				}
-				j0 = lo + nv * N;
+				for (int q = 0; q < N; q++) st_fold<OP>(s, (double)x.v[q], lo + v * N + q);
 			}
-			for (i64 j = j0 + lane; j < hi; j += G) st_fold<OP>(s, (double)p[j], j);
-		} else {
-			for (i64 j = lo + lane; j < hi; j += G) st_fold<OP>(s, (double)p[inner_offset(a, j)], j);
+			j0 = lo + nv * N;
 		}
-		if (G == 32) s = warp_reduce<OP>(s);
-		else if (G > 32) s = block_reduce<OP>(s);
+		// One scalar loop for the tail, the short rows (G == 1) and the
+		// strided columns: inner_offset(a, j) is j when contiguous, so
+		// st_fold is inlined here once rather than once per layout.
+#pragma unroll 1
+		for (i64 j = j0 + lane; j < hi; j += G) st_fold<OP>(s, (double)p[inner_offset(a, j)], j);
+		if (G > 1) s = group_reduce<OP>(s, G);
 		if (lane == 0) {
 			if (a.split == 1) store_as(dst, dofs, a.outDType, st_finish<OP>(s));
 			else part[w] = s;
@@ -255,8 +279,10 @@ __device__ __forceinline__ void reduce_rows(const T* src, void* dst, St* part, c
 template <int OP>
 __device__ __forceinline__ void reduce_parts(void* dst, const St* part, const RedArgs& a) {
 	const int lane = threadIdx.x & 31;
+#pragma unroll 1
 	for (i64 row = nb_tid() >> 5; row < a.rows; row += nb_nthreads() >> 5) {
 		St s = st_init<OP>();
+#pragma unroll 1
 		for (i64 k = lane; k < a.split; k += 32) s = st_combine<OP>(s, part[row * a.split + k]);
 		s = warp_reduce<OP>(s);
 		if (lane == 0) {
@@ -270,19 +296,21 @@ __device__ __forceinline__ void reduce_parts(void* dst, const St* part, const Re
 #define RK extern "C" __global__ void __launch_bounds__(256, 1)
 #define REDUCE_T(name, OP, T, sfx) \
 	RK name##_##sfx(const T* src, void* dst, St* part, RedArgs a) { reduce_rows<OP, T>(src, dst, part, a); }
-#define REDUCE(name, OP) \
+#define REDUCE_FLOAT(name, OP) \
 	REDUCE_T(name, OP, float, f32) \
 	REDUCE_T(name, OP, double, f64) \
-	REDUCE_T(name, OP, i64, i64) \
-	REDUCE_T(name, OP, u8, u8) \
 	RK name##_part(void* dst, const St* part, RedArgs a) { reduce_parts<OP>(dst, part, a); }
+#define REDUCE(name, OP) \
+	REDUCE_FLOAT(name, OP) \
+	REDUCE_T(name, OP, i64, i64) \
+	REDUCE_T(name, OP, u8, u8)
 
 REDUCE(sum, R_SUM)
-REDUCE(mean, R_MEAN)
+REDUCE_FLOAT(mean, R_MEAN)
 REDUCE(prod, R_PROD)
 REDUCE(max, R_MAX)
 REDUCE(min, R_MIN)
 REDUCE(argmax, R_ARGMAX)
 REDUCE(argmin, R_ARGMIN)
-REDUCE(logsumexp, R_LSE)
-REDUCE(var, R_VAR)
+REDUCE_FLOAT(logsumexp, R_LSE)
+REDUCE_FLOAT(var, R_VAR)

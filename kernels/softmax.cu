@@ -31,6 +31,9 @@ struct MS {
 	T m, s;
 };
 
+// ms_fold keeps an exp call in each branch: one exp ahead of the branches
+// (as loss.cu's ls_fold has) saved a little code here but raised the f64
+// kernels from 48 to 61 registers, a block of occupancy on sm_90.
 template <typename T>
 __device__ __forceinline__ void ms_fold(MS<T>& a, T x) {
 	if (x > a.m) {
@@ -50,9 +53,11 @@ __device__ __forceinline__ MS<T> ms_combine(MS<T> a, MS<T> b) {
 	return o;
 }
 
+// ms_warp and the block's combination below stay rolled: unrolled, they
+// inlined ms_combine (two exp) five and up to 31 times.
 template <typename T>
 __device__ __forceinline__ MS<T> ms_warp(MS<T> a) {
-#pragma unroll
+#pragma unroll 1
 	for (int d = 16; d > 0; d >>= 1) {
 		MS<T> b;
 		b.m = __shfl_xor_sync(0xffffffffu, a.m, d);
@@ -73,20 +78,23 @@ __device__ __forceinline__ void softmax_rows(T* dst, const T* src, const SmArgs&
 	const i64 step = block ? gridDim.x : (nb_nthreads() >> 5);
 	const bool useCache = block && a.cache;
 	constexpr int N = 16 / sizeof(T);
+#pragma unroll 1
 	for (i64 row = first; row < a.rows; row += step) {
-		i64 so = 0, dofs = 0, u = row;
-#pragma unroll
-		for (int d = 0; d < NB_MAX_RANK; d++) {
-			if (d < a.rank) {
-				i64 r = u;
-				if (d < a.rank - 1) {
-					i64 q = u / a.shape[d];
-					r = u - q * a.shape[d];
-					u = q;
-				}
-				so += r * a.sOuter[d];
-				dofs += r * a.dOuter[d];
-			}
+		// The row's offsets, over the merged outer dimensions (innermost
+		// first; rolled and unsigned, as reduce.cu's outer_offsets).
+		i64 so = 0, dofs = 0;
+		u64 u = (u64)row;
+		const int last = a.rank - 1;
+#pragma unroll 1
+		for (int d = 0; d < last; d++) {
+			const u64 s = (u64)a.shape[d], q = u / s, r = u - q * s;
+			u = q;
+			so += (i64)r * a.sOuter[d];
+			dofs += (i64)r * a.dOuter[d];
+		}
+		if (last >= 0) {
+			so += (i64)u * a.sOuter[last];
+			dofs += (i64)u * a.dOuter[last];
 		}
 		const T* p = src + so;
 		T* q = dst + dofs;
@@ -116,6 +124,7 @@ __device__ __forceinline__ void softmax_rows(T* dst, const T* src, const SmArgs&
 			if ((threadIdx.x & 31) == 0) warps[w] = st;
 			__syncthreads();
 			st = warps[0];
+#pragma unroll 1
 			for (int k = 1; k < nw; k++) st = ms_combine(st, warps[k]);
 		}
 		// A row of only -Inf (max -Inf) is NaN, as e^(-Inf - -Inf) is.

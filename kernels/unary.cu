@@ -1,5 +1,8 @@
 // unary.cu: every device.UnaryOp, as <op>_<dtype> kernels (f32 and f64
-// for all ops, i64 and u8 for the integer-capable ones, not_bool).
+// for all ops, i64 and u8 for the integer-capable ones except that the
+// scalar arithmetic add_scalar, mul_scalar and rsub_scalar has no u8
+// kernel: package tensor sends Uint8 scalar arithmetic through the binary
+// kernels, so nothing would launch it; and not_bool).
 //
 // Semantics follow device/cpu_unary.go: NaN passes through Sign, Relu and
 // Clamp (Go's min/max), Round is half to even, integer arithmetic wraps.
@@ -38,19 +41,22 @@ __device__ __forceinline__ T int_op(T x, const P<T>& p) {
 #define FLOAT_UNARY(name, OP) \
 	extern "C" __global__ void __launch_bounds__(NB_EW_THREADS) name##_f32(float* d, const float* s, Iter it, Scalars sc) { \
 		const P<float> p = params<float>(sc); \
-		map1(d, s, it, [p](float x) { return float_op<OP, float>(x, p); }); \
+		map1<op_width<OP>()>(d, s, it, [p](float x) { return float_op<OP, float>(x, p); }); \
 	} \
 	extern "C" __global__ void __launch_bounds__(NB_EW_THREADS) name##_f64(double* d, const double* s, Iter it, Scalars sc) { \
 		const P<double> p = params<double>(sc); \
-		map1(d, s, it, [p](double x) { return float_op<OP, double>(x, p); }); \
+		map1<op_width<OP>()>(d, s, it, [p](double x) { return float_op<OP, double>(x, p); }); \
 	}
 
-#define INT_UNARY(name, OP) \
+#define I64_UNARY(name, OP) \
 	FLOAT_UNARY(name, OP) \
 	extern "C" __global__ void __launch_bounds__(NB_EW_THREADS) name##_i64(i64* d, const i64* s, Iter it, Scalars sc) { \
 		const P<i64> p = params<i64>(sc); \
 		map1(d, s, it, [p](i64 x) { return int_op<OP, i64>(x, p); }); \
-	} \
+	}
+
+#define INT_UNARY(name, OP) \
+	I64_UNARY(name, OP) \
 	extern "C" __global__ void __launch_bounds__(NB_EW_THREADS) name##_u8(u8* d, const u8* s, Iter it, Scalars sc) { \
 		const P<u8> p = params<u8>(sc); \
 		map1(d, s, it, [p](u8 x) { return int_op<OP, u8>(x, p); }); \
@@ -77,10 +83,10 @@ INT_UNARY(step, OP_STEP)
 INT_UNARY(threshold, OP_THRESHOLD)
 INT_UNARY(clamp, OP_CLAMP)
 FLOAT_UNARY(pow_scalar, OP_POW_SCALAR)
-INT_UNARY(add_scalar, OP_ADD_SCALAR)
-INT_UNARY(mul_scalar, OP_MUL_SCALAR)
+I64_UNARY(add_scalar, OP_ADD_SCALAR)
+I64_UNARY(mul_scalar, OP_MUL_SCALAR)
 INT_UNARY(affine, OP_AFFINE)
-INT_UNARY(rsub_scalar, OP_RSUB_SCALAR)
+I64_UNARY(rsub_scalar, OP_RSUB_SCALAR)
 FLOAT_UNARY(rdiv_scalar, OP_RDIV_SCALAR)
 FLOAT_UNARY(div_scalar, OP_DIV_SCALAR)
 FLOAT_UNARY(floor, OP_FLOOR)

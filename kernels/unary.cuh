@@ -52,10 +52,12 @@ __device__ __forceinline__ float m_muladd(float x, float a, float b) { return __
 __device__ __forceinline__ double m_muladd(double x, double a, double b) { return __dadd_rn(__dmul_rn(x, a), b); }
 
 __device__ __forceinline__ float m_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+// 1/(1+e^-x) for x >= 0, e^x/(1+e^x) below, so exp never overflows; one
+// call to exp serves both branches (inlined once, not twice).
 __device__ __forceinline__ double m_sigmoid(double x) {
-	if (x >= 0) return 1.0 / (1.0 + exp(-x));
-	double e = exp(x);
-	return e / (1.0 + e);
+	const bool pos = x >= 0;
+	const double e = exp(pos ? -x : x);
+	return pos ? 1.0 / (1.0 + e) : e / (1.0 + e);
 }
 // gelu: x·Φ(x). In float32 the erfc form avoids the cancellation of
 // 1+erf for negative x; float64 uses the CPU's formula.
@@ -68,6 +70,18 @@ enum {
 	OP_STEP, OP_THRESHOLD, OP_CLAMP, OP_POW_SCALAR, OP_ADD_SCALAR, OP_MUL_SCALAR, OP_AFFINE,
 	OP_RSUB_SCALAR, OP_RDIV_SCALAR, OP_DIV_SCALAR, OP_FLOOR, OP_CEIL, OP_ROUND, OP_LOG1P, OP_EXPM1, OP_GELU, OP_ERF
 };
+
+// op_width<OP>() is the W argument of map1 (elementwise.cuh) for op: the
+// ops that call a transcendental function are bound by arithmetic, so
+// they take no vector loop (NB_SCALAR) and inline the function once.
+template <int OP>
+__device__ constexpr int op_width() {
+	return (OP == OP_EXP || OP == OP_LOG || OP == OP_SIN || OP == OP_COS || OP == OP_SIGMOID || OP == OP_TANH ||
+	        OP == OP_ELU || OP == OP_SOFTPLUS || OP == OP_POW_SCALAR || OP == OP_LOG1P || OP == OP_EXPM1 ||
+	        OP == OP_GELU || OP == OP_ERF)
+	           ? NB_SCALAR
+	           : 0;
+}
 
 template <int OP, typename T>
 __device__ __forceinline__ T float_op(T x, const P<T>& p) {

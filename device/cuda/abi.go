@@ -457,7 +457,9 @@ const (
 var allModules = []string{modUnary, modBinary, modCopy, modReduce, modSoftmax, modMatMul, modIndex, modRandom, modConv, modPool, modOptim, modBias, modLoss, modBatchNorm, modActivation}
 
 // unaryKernel names the kernel of op on dt, or "" when op is not defined
-// for dt.
+// for dt. AddScalar, MulScalar and RSubScalar have no Uint8 kernel:
+// package tensor sends Uint8 scalar arithmetic through the binary
+// kernels, so the PTX does not carry code nothing launches.
 func unaryKernel(op device.UnaryOp, dt device.DType) string {
 	switch {
 	case op == device.NotBool:
@@ -466,6 +468,8 @@ func unaryKernel(op device.UnaryOp, dt device.DType) string {
 		}
 	case dt == device.Float32 || dt == device.Float64:
 		return op.String() + "_" + sfx(dt)
+	case dt == device.Uint8 && (op == device.AddScalar || op == device.MulScalar || op == device.RSubScalar):
+		return ""
 	case (dt == device.Int64 || dt == device.Uint8) && !op.FloatOnly():
 		return op.String() + "_" + sfx(dt)
 	}
@@ -495,12 +499,34 @@ func binaryKernel(op device.BinaryOp, dt device.DType) string {
 	return ""
 }
 
-func copyKernel(src, dst device.DType) string { return "copy_" + sfx(src) + "_" + sfx(dst) }
-func fillKernel(dt device.DType) string       { return "fill_" + byteSfx(dt) }
-func whereKernel(dt device.DType) string      { return "where_" + byteSfx(dt) }
+// copyKernel names the kernel that copies src elements into dst ones. A
+// Bool byte is already 0 or 1, so a Bool source converts exactly as a
+// Uint8 one does (kernels/copy.cu compiled the same code under both
+// names), and Bool to Bool is the byte move of Uint8 to Uint8.
+func copyKernel(src, dst device.DType) string {
+	if src == device.Bool {
+		src = device.Uint8
+		if dst == device.Bool {
+			dst = device.Uint8
+		}
+	}
+	return "copy_" + sfx(src) + "_" + sfx(dst)
+}
 
-func reduceKernel(op device.ReduceOp, dt device.DType) string { return op.String() + "_" + byteSfx(dt) }
-func reducePartKernel(op device.ReduceOp) string              { return op.String() + "_part" }
+func fillKernel(dt device.DType) string  { return "fill_" + byteSfx(dt) }
+func whereKernel(dt device.DType) string { return "where_" + byteSfx(dt) }
+
+// reduceKernel names the row kernel of op on src dtype dt, or "" when
+// there is none: Mean, LogSumExp and Var exist for floats only, as
+// package tensor refuses them for integer and Bool tensors.
+func reduceKernel(op device.ReduceOp, dt device.DType) string {
+	if (op == device.Mean || op == device.LogSumExp || op == device.Var) && !dt.IsFloat() {
+		return ""
+	}
+	return op.String() + "_" + byteSfx(dt)
+}
+
+func reducePartKernel(op device.ReduceOp) string { return op.String() + "_part" }
 
 func softmaxKernel(dt device.DType, log bool) string {
 	if log {

@@ -309,6 +309,34 @@ func TestKernelErrorsAreReported(t *testing.T) {
 	require.ErrorContains(t, b.Unary(device.Exp, view(x, 4), view(x, 4), 0, 0), "not implemented for int64")
 }
 
+// TestUncompiledKernelsAreRefused checks that the ops whose kernels are
+// left out of the PTX (nothing in package tensor asks for them) fail with
+// a clear error instead of a missing-function error from the driver.
+func TestUncompiledKernelsAreRefused(t *testing.T) {
+	b := testBackend(t)
+	i, _ := b.Alloc(device.Int64, 4)
+	u, _ := b.Alloc(device.Uint8, 4)
+	f, _ := b.Alloc(device.Float32, 1)
+	for _, c := range []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"add_scalar u8", func() error { return b.Unary(device.AddScalar, view(u, 4), view(u, 4), 1, 0) }, "unary add_scalar is not implemented for uint8"},
+		{"mul_scalar u8", func() error { return b.Unary(device.MulScalar, view(u, 4), view(u, 4), 2, 0) }, "not implemented for uint8"},
+		{"rsub_scalar u8", func() error { return b.Unary(device.RSubScalar, view(u, 4), view(u, 4), 2, 0) }, "not implemented for uint8"},
+		{"mean i64", func() error { return b.Reduce(device.Mean, view(f), view(i, 4), 1) }, "reduce mean is not implemented for int64"},
+		{"var u8", func() error { return b.Reduce(device.Var, view(f), view(u, 4), 1) }, "not implemented for uint8"},
+		{"logsumexp i64", func() error { return b.Reduce(device.LogSumExp, view(f), view(i, 4), 1) }, "not implemented for int64"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			require.ErrorContains(t, c.call(), c.want)
+		})
+	}
+	require.NoError(t, b.Unary(device.Affine, view(u, 4), view(u, 4), 2, 1), "affine_u8 is still compiled")
+	require.NoError(t, b.Synchronize())
+}
+
 func TestRandomMatchesCPU(t *testing.T) {
 	b := testBackend(t)
 	cpu, _ := device.Get(device.CPU())

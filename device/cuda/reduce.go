@@ -19,6 +19,10 @@ func (b *Backend) Reduce(op device.ReduceOp, dst, src device.View, n int) error 
 	if err != nil {
 		return err
 	}
+	name := reduceKernel(op, src.Buf.DType())
+	if name == "" {
+		return b.unsupported(opName, src.Buf.DType())
+	}
 	pd, ps := ptrs[0], ptrs[1]
 	p, err := planReduce(dst.Layout, src.Layout, n, b.sms)
 	if err != nil {
@@ -28,7 +32,6 @@ func (b *Backend) Reduce(op device.ReduceOp, dst, src device.View, n int) error 
 		return nil
 	}
 	p.args.OutDType = int32(dst.Buf.DType())
-	name := reduceKernel(op, src.Buf.DType())
 	var part *block
 	if p.args.Split > 1 {
 		part, err = b.alloc.get(p.args.Rows * p.args.Split * int64(unsafe.Sizeof(redState{})))

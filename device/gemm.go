@@ -384,9 +384,7 @@ func packA[T float](dst, a []T, ars, acs, i0, mc, p0, kc int, mrs []int) {
 		case acs == 1 && ars != 0:
 			packTranspose(d, w, a, base, ars, rows, kc)
 		case ars == 1:
-			for p := 0; p < kc; p++ {
-				gemmCopy(d[p*w:p*w+rows], a[base+p*acs:base+p*acs+rows])
-			}
+			packRows(d, w, a, base, acs, rows, kc)
 		default:
 			for p := 0; p < kc; p++ {
 				dp := d[p*w : p*w+rows]
@@ -417,9 +415,7 @@ func packB[T float](dst, b []T, brs, bcs, p0, kc, j0, ncb int, nrs []int, lo, hi
 		base := p0*brs + (j0+jr)*bcs
 		switch {
 		case bcs == 1:
-			for p := 0; p < kc; p++ {
-				gemmCopy(d[p*w:p*w+cols], b[base+p*brs:base+p*brs+cols])
-			}
+			packRows(d, w, b, base, brs, cols, kc)
 		case brs == 1 && bcs != 0:
 			packTranspose(d, w, b, base, bcs, cols, kc)
 		default:
@@ -456,6 +452,14 @@ func gemmCopy[T float](dst, src []T) {
 		*(*[4]T)(dst) = *(*[4]T)(src)
 	default:
 		copy(dst, src)
+	}
+}
+
+// packRowsGo sets d[p*w+j] = src[base+p*stride+j] for j < cols and
+// p < kc.
+func packRowsGo[T float](d []T, w int, src []T, base, stride, cols, kc int) {
+	for p := 0; p < kc; p++ {
+		gemmCopy(d[p*w:p*w+cols], src[base+p*stride:base+p*stride+cols])
 	}
 }
 

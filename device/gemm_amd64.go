@@ -126,3 +126,35 @@ func packTranspose[T float](d []T, w int, src []T, base, stride, rows, kc int) {
 		packTransposeGo(d[done*w:], w, src, base+done, stride, rows, kc-done)
 	}
 }
+
+// packRows sets d[p*w+j] = src[base+p*stride+j] for j < cols and p < kc:
+// kc rows of cols contiguous elements into rows w apart. Rows of 32, 64 or
+// 128 bytes copied into dense rows (w = cols), the panels of the
+// assembly kernels, go through vector moves.
+func packRows[T float](d []T, w int, src []T, base, stride, cols, kc int) {
+	if kc <= 0 || cols <= 0 {
+		return
+	}
+	size := int(unsafe.Sizeof(d[0]))
+	rowBytes := cols * size
+	var fn func(d, src *byte, sstride, rows int)
+	if w == cols {
+		switch {
+		case rowBytes == 128 && hasAVX512:
+			fn = packRows128AVX512
+		case rowBytes == 64 && hasAVX512:
+			fn = packRows64AVX512
+		case rowBytes == 64 && hasAVX2:
+			fn = packRows64AVX2
+		case rowBytes == 32 && hasAVX2:
+			fn = packRows32AVX2
+		}
+	}
+	if fn == nil {
+		packRowsGo(d, w, src, base, stride, cols, kc)
+		return
+	}
+	_ = src[base+(kc-1)*stride+cols-1]
+	_ = d[(kc-1)*w+cols-1]
+	fn((*byte)(unsafe.Pointer(&d[0])), (*byte)(unsafe.Pointer(&src[base])), stride*size, kc)
+}

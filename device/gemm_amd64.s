@@ -4779,3 +4779,179 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func packRows128AVX512(d, src *byte, sstride, rows int)
+TEXT ·packRows128AVX512(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ sstride+16(FP), DX
+	MOVQ rows+24(FP), CX
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ tail
+loop4:
+	VMOVUPS 0(SI), Z0
+	VMOVUPS 64(SI), Z1
+	ADDQ DX, SI
+	VMOVUPS 0(SI), Z2
+	VMOVUPS 64(SI), Z3
+	ADDQ DX, SI
+	VMOVUPS 0(SI), Z4
+	VMOVUPS 64(SI), Z5
+	ADDQ DX, SI
+	VMOVUPS 0(SI), Z6
+	VMOVUPS 64(SI), Z7
+	ADDQ DX, SI
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	ADDQ $512, DI
+	DECQ BX
+	JNZ loop4
+tail:
+	ANDQ $3, CX
+	JZ done
+loop1:
+	VMOVUPS 0(SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ DX, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ loop1
+done:
+	VZEROUPPER
+	RET
+
+// func packRows64AVX512(d, src *byte, sstride, rows int)
+TEXT ·packRows64AVX512(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ sstride+16(FP), DX
+	MOVQ rows+24(FP), CX
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ tail
+loop4:
+	VMOVUPS 0(SI), Z0
+	ADDQ DX, SI
+	VMOVUPS 0(SI), Z1
+	ADDQ DX, SI
+	VMOVUPS 0(SI), Z2
+	ADDQ DX, SI
+	VMOVUPS 0(SI), Z3
+	ADDQ DX, SI
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	ADDQ $256, DI
+	DECQ BX
+	JNZ loop4
+tail:
+	ANDQ $3, CX
+	JZ done
+loop1:
+	VMOVUPS 0(SI), Z0
+	VMOVUPS Z0, 0(DI)
+	ADDQ DX, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ loop1
+done:
+	VZEROUPPER
+	RET
+
+// func packRows64AVX2(d, src *byte, sstride, rows int)
+TEXT ·packRows64AVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ sstride+16(FP), DX
+	MOVQ rows+24(FP), CX
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ tail
+loop4:
+	VMOVUPS 0(SI), Y0
+	VMOVUPS 32(SI), Y1
+	ADDQ DX, SI
+	VMOVUPS 0(SI), Y2
+	VMOVUPS 32(SI), Y3
+	ADDQ DX, SI
+	VMOVUPS 0(SI), Y4
+	VMOVUPS 32(SI), Y5
+	ADDQ DX, SI
+	VMOVUPS 0(SI), Y6
+	VMOVUPS 32(SI), Y7
+	ADDQ DX, SI
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	ADDQ $256, DI
+	DECQ BX
+	JNZ loop4
+tail:
+	ANDQ $3, CX
+	JZ done
+loop1:
+	VMOVUPS 0(SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ DX, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ loop1
+done:
+	VZEROUPPER
+	RET
+
+// func packRows32AVX2(d, src *byte, sstride, rows int)
+TEXT ·packRows32AVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ sstride+16(FP), DX
+	MOVQ rows+24(FP), CX
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ tail
+loop4:
+	VMOVUPS 0(SI), Y0
+	ADDQ DX, SI
+	VMOVUPS 0(SI), Y1
+	ADDQ DX, SI
+	VMOVUPS 0(SI), Y2
+	ADDQ DX, SI
+	VMOVUPS 0(SI), Y3
+	ADDQ DX, SI
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, DI
+	DECQ BX
+	JNZ loop4
+tail:
+	ANDQ $3, CX
+	JZ done
+loop1:
+	VMOVUPS 0(SI), Y0
+	VMOVUPS Y0, 0(DI)
+	ADDQ DX, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ loop1
+done:
+	VZEROUPPER
+	RET

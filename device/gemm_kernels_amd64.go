@@ -113,3 +113,15 @@ func packT12F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks
 
 //go:noescape
 func packT16F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packRows128AVX512(d, src *byte, sstride, rows int)
+
+//go:noescape
+func packRows64AVX512(d, src *byte, sstride, rows int)
+
+//go:noescape
+func packRows64AVX2(d, src *byte, sstride, rows int)
+
+//go:noescape
+func packRows32AVX2(d, src *byte, sstride, rows int)

@@ -212,7 +212,11 @@ func maxPool2x2Plane[T float](p *poolPlan, d []T, ix []int64, s []T, n, c int) {
 		r1 := s[xb+(ih+1)*p.x[2]:][:2*p.ow]
 		rows := [2][]T{r0, r1}
 		yr, ir := yb+oh*p.y[2], ib+oh*p.ix[2]
-		for ow := range p.ow {
+		start := 0
+		if p.y[3] == 1 && p.ix[3] == 1 {
+			start = maxPool2x2Row(d[yr:yr+p.ow], ix[ir:ir+p.ow], r0, r1, ih*p.w, p.w)
+		}
+		for ow := start; ow < p.ow; ow++ {
 			j := 2 * ow
 			a, b, e, f := r0[j], r0[j+1], r1[j], r1[j+1]
 			k0 := b2i(a == a) &^ b2i(b <= a)

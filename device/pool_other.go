@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package device
+
+// maxPool2x2Row has no vector form on this build: it pools no windows.
+func maxPool2x2Row[T float](y []T, idx []int64, r0, r1 []T, base, w int) int { return 0 }

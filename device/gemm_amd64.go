@@ -3,6 +3,7 @@
 package device
 
 import (
+	"os"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -31,25 +32,34 @@ func asmTile[T float](mr, nr int, fn func(kc int, a, b, c *T, ldc int, flags int
 	}}
 }
 
+// simdSetting is NABLA_CPU_SIMD, read once at start-up: "avx2" keeps the
+// CPU backend off its AVX-512 kernels (to measure or test the AVX2 ones on
+// an AVX-512 machine), "none" off all of its assembly, as the purego build
+// tag does; anything else lets it use what the CPU has.
+var simdSetting = os.Getenv("NABLA_CPU_SIMD")
+
 // hasAVX512 and hasAVX2 report whether the CPU and the OS support the
 // instructions the kernels use (x/sys/cpu checks that the OS saves the
-// vector registers).
+// vector registers) and whether NABLA_CPU_SIMD allows them (see
+// simdSetting).
 var (
-	hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA && simdSetting != "avx2" && simdSetting != "none"
+	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA && simdSetting != "none"
 )
 
 // gemmKernelsF32 lists the float32 kernels this machine can run, the
 // fastest first. The portable one is always last. The block sizes (mc, kc,
-// nc) of the AVX-512 kernels were tuned on a 2-core Zen 4 (1 MiB L2 per
-// core); the AVX2 ones are sized for the smaller L2 of older CPUs.
+// nc) of the float32 kernels were tuned on a 2-core Sapphire Rapids-class
+// server (48 KiB L1, 2 MiB L2 per core): kc = 384 keeps a panel of A in
+// L1 (18 KiB for 12 rows), and mc only sets how much of A is packed at
+// once. The float64 ones date from a 2-core Zen 4 (1 MiB L2 per core).
 func gemmKernelsF32() []gemmKernel[float32] {
 	var ks []gemmKernel[float32]
 	if hasAVX512 {
-		ks = append(ks, newGemmKernel("avx512", sgemmAVX512Tiles, 144, 768, 2048))
+		ks = append(ks, newGemmKernel("avx512", sgemmAVX512Tiles, 576, 384, 2048))
 	}
 	if hasAVX2 {
-		ks = append(ks, newGemmKernel("avx2", sgemmAVX2Tiles, 96, 384, 2048))
+		ks = append(ks, newGemmKernel("avx2", sgemmAVX2Tiles, 288, 384, 2048))
 	}
 	return append(ks, goKernelF32())
 }
@@ -157,4 +167,20 @@ func packRows[T float](d []T, w int, src []T, base, stride, cols, kc int) {
 	_ = src[base+(kc-1)*stride+cols-1]
 	_ = d[(kc-1)*w+cols-1]
 	fn((*byte)(unsafe.Pointer(&d[0])), (*byte)(unsafe.Pointer(&src[base])), stride*size, kc)
+}
+
+// simdLimited reports whether NABLA_CPU_SIMD keeps the backend off vector
+// kernels the CPU has; simdName names the widest set in use.
+func simdLimited() bool {
+	return cpu.X86.HasAVX512F && !hasAVX512 || cpu.X86.HasAVX2 && !hasAVX2
+}
+
+func simdName() string {
+	switch {
+	case hasAVX512:
+		return "avx512"
+	case hasAVX2:
+		return "avx2"
+	}
+	return "none"
 }

@@ -25,3 +25,9 @@ func packTranspose[T float](d []T, w int, src []T, base, stride, rows, kc int) {
 func packRows[T float](d []T, w int, src []T, base, stride, cols, kc int) {
 	packRowsGo(d, w, src, base, stride, cols, kc)
 }
+
+// simdLimited reports whether NABLA_CPU_SIMD limits the kernels: this
+// build has no vector kernels to limit.
+func simdLimited() bool { return false }
+
+func simdName() string { return "none" }

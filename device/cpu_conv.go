@@ -243,15 +243,16 @@ func runCol2Im[T number](dst, src View, p ConvGeometry) error {
 		return err
 	}
 	cp := newConvPlan(dst.Layout, src.Layout, p)
-	cp.forPlanes(func(n, c int) { col2imPlane(cp, d, s, n, c) })
+	cp.forPlanes(func(n, c int) { col2imPlane(cp, d, s, n, c, false) })
 	return nil
 }
 
 // col2imPlane overwrites plane (n, c) of the image with the sum of the
-// entries of the column matrix's rows that the plane owns.
-func col2imPlane[T number](cp *convPlan, d, s []T, n, c int) {
+// entries of the column matrix's rows that the plane owns. clobber allows
+// it to change entries of s that the sum does not use.
+func col2imPlane[T number](cp *convPlan, d, s []T, n, c int, clobber bool) {
 	if cp.shiftable() {
-		col2imShifted(cp, d, s, n, c)
+		col2imShifted(cp, d, s, n, c, clobber)
 		return
 	}
 	is, cs := cp.img[3], cp.col[2]
@@ -291,9 +292,13 @@ func col2imPlane[T number](cp *convPlan, d, s []T, n, c int) {
 
 // col2imShifted is Col2Im of plane (n, c) for a shiftable plan: tap
 // (i, j)'s row of the column matrix is added into the plane shifted by
-// (i-PH)*W + j-PW, one run per output row (the valid window columns), in
-// the order of the general loop (taps, then rows), so sums round alike.
-func col2imShifted[T number](cp *convPlan, d, s []T, n, c int) {
+// (i-PH)*W + j-PW, in the order of the general loop (taps, then rows), so
+// sums round alike. With clobber set the caller allows s to be changed:
+// the entries of positions whose window column lies in the padding are
+// zeroed, and the rest of the tap's block is added in one run (those
+// zeros land on the neighbouring row and change nothing, the plane's sums
+// being never -0); otherwise it is one run per output row.
+func col2imShifted[T number](cp *convPlan, d, s []T, n, c int, clobber bool) {
 	base := cp.imgOff + n*cp.img[0] + c*cp.img[1]
 	plane := d[base : base+cp.h*cp.w]
 	clear(plane)
@@ -303,17 +308,47 @@ func col2imShifted[T number](cp *convPlan, d, s []T, n, c int) {
 			r := (c*cp.kh+i)*cp.kw + j
 			row := s[cp.colOff+n*cp.col[0]+r*cp.col[1]:][:cp.oh*cp.ow]
 			lo, hi := cp.owLo[j], cp.owHi[j]
-			if lo >= hi {
+			if lo >= hi || ohLo >= ohHi {
 				continue
 			}
 			shift := (i-cp.ph)*cp.w + j - cp.pw
+			if clobber {
+				first, last := ohLo*cp.ow+lo, (ohHi-1)*cp.ow+hi
+				if lo > 0 || hi < cp.ow {
+					for oh := ohLo; oh < ohHi; oh++ {
+						rr := row[oh*cp.ow : (oh+1)*cp.ow]
+						for k := range rr[:lo] {
+							rr[k] = 0
+						}
+						for k := hi; k < len(rr); k++ {
+							rr[k] = 0
+						}
+					}
+				}
+				addInto(plane[first+shift:last+shift], row[first:last])
+				continue
+			}
 			for oh := ohLo; oh < ohHi; oh++ {
 				q := oh*cp.ow + lo
-				out := plane[q+shift : q+shift+hi-lo]
-				for k, v := range row[q : q+hi-lo] {
-					out[k] += v
-				}
+				addInto(plane[q+shift:q+shift+hi-lo], row[q:q+hi-lo])
 			}
+		}
+	}
+}
+
+// addInto sets dst[i] += src[i]; float32 and float64 through the vector
+// axpy with a factor of 1, which rounds x + y exactly as the addition
+// does.
+func addInto[T number](dst, src []T) {
+	switch d := any(dst).(type) {
+	case []float32:
+		gemmAxpy(d, 1, any(src).([]float32))
+	case []float64:
+		gemmAxpy(d, 1, any(src).([]float64))
+	default:
+		src = src[:len(dst)]
+		for k, v := range src {
+			dst[k] += v
 		}
 	}
 }

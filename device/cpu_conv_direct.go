@@ -375,7 +375,7 @@ func runConv2dBackward[T float](dx, dw, db, dy, x, w View, g ConvGeometry, gemm 
 						} else {
 							sc.out = gemmGrow(sc.out, s.o*s.k)
 							gemm(s.o, s.k, s.l, dyn, drs, 1, cols, 1, crs, sc.out, s.k, 1)
-							addTo(pw, sc.out)
+							addInto(pw, sc.out)
 						}
 					}
 					if wantX {
@@ -387,7 +387,7 @@ func runConv2dBackward[T float](dx, dw, db, dy, x, w View, g ConvGeometry, gemm 
 							gemm(s.k, s.l, s.o, wm, wcs, wrs, dyn, drs, 1, sc.dcols, s.l, 1)
 						}
 						for c := range s.c {
-							col2imPlane(dxcp, dxs, sc.dcols, n, c)
+							col2imPlane(dxcp, dxs, sc.dcols, n, c, true)
 						}
 					}
 				}
@@ -409,7 +409,7 @@ func runConv2dBackward[T float](dx, dw, db, dy, x, w View, g ConvGeometry, gemm 
 		// dw = Σ over groups, in group order.
 		sum := partW[:s.o*s.k]
 		for gi := 1; gi < groups; gi++ {
-			addTo(sum, partW[gi*s.o*s.k:(gi+1)*s.o*s.k])
+			addInto(sum, partW[gi*s.o*s.k:(gi+1)*s.o*s.k])
 		}
 		p := 0
 		for o := range s.o {
@@ -433,14 +433,6 @@ func runConv2dBackward[T float](dx, dw, db, dy, x, w View, g ConvGeometry, gemm 
 		}
 	}
 	return nil
-}
-
-// addTo sets dst[i] += src[i].
-func addTo[T float](dst, src []T) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] += src[i]
-	}
 }
 
 // sumFloat64 returns the sum of s in float64: for float32 the vector

@@ -107,10 +107,18 @@ func main() {
 		fmt.Fprintf(&table, "}\n")
 		g.Write(table.Bytes())
 	}
-	for _, rows := range []int{12, 16} {
+	var names []string
+	for rows := 1; rows <= 16; rows++ {
 		genTranspose(&s, rows)
 		fmt.Fprintf(&g, "\n//go:noescape\nfunc packT%dF32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)\n", rows)
+		names = append(names, fmt.Sprintf("packT%dF32AVX512", rows))
 	}
+	fmt.Fprintf(&g, "\n// packTF32AVX512 are the transposing packers: [r-1] takes r rows.\n")
+	fmt.Fprintf(&g, "var packTF32AVX512 = [16]func(d *float32, dstride int, src *float32, sstride int, blocks int){\n")
+	for _, n := range names {
+		fmt.Fprintf(&g, "\t%s,\n", n)
+	}
+	fmt.Fprintf(&g, "}\n")
 	for _, c := range []struct {
 		isa   string
 		bytes int

@@ -168,3 +168,158 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// Indices that interleave two vectors: the first 8 lanes of each, and the
+// last 8.
+DATA poolZipLo<>+0(SB)/4, $0
+DATA poolZipLo<>+4(SB)/4, $16
+DATA poolZipLo<>+8(SB)/4, $1
+DATA poolZipLo<>+12(SB)/4, $17
+DATA poolZipLo<>+16(SB)/4, $2
+DATA poolZipLo<>+20(SB)/4, $18
+DATA poolZipLo<>+24(SB)/4, $3
+DATA poolZipLo<>+28(SB)/4, $19
+DATA poolZipLo<>+32(SB)/4, $4
+DATA poolZipLo<>+36(SB)/4, $20
+DATA poolZipLo<>+40(SB)/4, $5
+DATA poolZipLo<>+44(SB)/4, $21
+DATA poolZipLo<>+48(SB)/4, $6
+DATA poolZipLo<>+52(SB)/4, $22
+DATA poolZipLo<>+56(SB)/4, $7
+DATA poolZipLo<>+60(SB)/4, $23
+GLOBL poolZipLo<>(SB), RODATA|NOPTR, $64
+
+// POOLBACK16 writes the gradients of 16 windows: Z0 holds 0 + g, Z12 and
+// Z13 the indices minus each window's first position (windows 0-7, 8-15).
+// The four masks m0..m3 (index at offset 0, 1, w, w+1) go to K1..K4, their
+// union to K5; the two rows' 32 values each to Z4/Z5 (row 0) and Z6/Z7
+// (row 1). Z20 is w, Z21 is w+1, Z22 ones, Z23 zero, Z30/Z31 the zip
+// indices.
+#define POOLBACK16 \
+	VPCMPEQQ Z23, Z12, K1; \
+	VPCMPEQQ Z23, Z13, K5; \
+	KUNPCKBW K1, K5, K1; \
+	VPCMPEQQ Z22, Z12, K2; \
+	VPCMPEQQ Z22, Z13, K5; \
+	KUNPCKBW K2, K5, K2; \
+	VPCMPEQQ Z20, Z12, K3; \
+	VPCMPEQQ Z20, Z13, K5; \
+	KUNPCKBW K3, K5, K3; \
+	VPCMPEQQ Z21, Z12, K4; \
+	VPCMPEQQ Z21, Z13, K5; \
+	KUNPCKBW K4, K5, K4; \
+	KORW K1, K2, K5; \
+	KORW K3, K5, K5; \
+	KORW K4, K5, K5; \
+	VMOVAPS.Z Z0, K1, Z8; \
+	VMOVAPS.Z Z0, K2, Z9; \
+	VMOVAPS Z8, Z4; \
+	VPERMT2PS Z9, Z30, Z4; \
+	VPERMT2PS Z9, Z31, Z8; \
+	VMOVAPS Z8, Z5; \
+	VMOVAPS.Z Z0, K3, Z8; \
+	VMOVAPS.Z Z0, K4, Z9; \
+	VMOVAPS Z8, Z6; \
+	VPERMT2PS Z9, Z30, Z6; \
+	VPERMT2PS Z9, Z31, Z8; \
+	VMOVAPS Z8, Z7
+
+// func maxPool2x2BackF32AVX512(d0, d1, grad *float32, idx *int64, n int, base, w int64) int
+//
+// The backward pass of maxPool2x2F32AVX512 for one row of windows: window
+// i writes d0[2i], d0[2i+1], d1[2i], d1[2i+1] (the two rows of its input
+// gradient), 0 + g[i] where idx[i] points and 0 elsewhere. It returns 1
+// when every index lay in its own window and 0 otherwise, leaving the
+// rows partly written.
+TEXT ·maxPool2x2BackF32AVX512(SB), NOSPLIT, $0-64
+	MOVQ d0+0(FP), DI
+	MOVQ d1+8(FP), R8
+	MOVQ grad+16(FP), SI
+	MOVQ idx+24(FP), DX
+	MOVQ n+32(FP), CX
+	MOVQ base+40(FP), AX
+	MOVQ w+48(FP), BX
+	VMOVDQU32 poolZipLo<>(SB), Z30
+	MOVL $8, R9
+	VPBROADCASTD R9, Z31
+	VPADDD Z31, Z30, Z31 // the zip of the last 8 lanes
+	VMOVDQU64 poolIota<>(SB), Z26
+	VMOVDQU64 poolIota<>+64(SB), Z27
+	VPBROADCASTQ AX, Z28 // first position of window 0 of the block
+	MOVQ $32, R9
+	VPBROADCASTQ R9, Z24
+	VPBROADCASTQ BX, Z20 // w
+	MOVQ $1, R9
+	VPBROADCASTQ R9, Z22 // 1
+	VPADDQ Z22, Z20, Z21 // w + 1
+	VPXORQ Z23, Z23, Z23 // 0
+	MOVQ $1, R13 // result
+	MOVQ CX, R10
+	SHRQ $4, R10
+	JZ btail
+
+bloop:
+	VMOVUPS (SI), Z0
+	VADDPS Z23, Z0, Z0
+	VMOVDQU64 (DX), Z12
+	VMOVDQU64 64(DX), Z13
+	VPSUBQ Z28, Z12, Z12
+	VPSUBQ Z28, Z13, Z13
+	VPSUBQ Z26, Z12, Z12
+	VPSUBQ Z27, Z13, Z13
+	POOLBACK16
+	KORTESTW K5, K5
+	JCC bbad // CF is set only when all 16 bits are
+	VMOVUPS Z4, (DI)
+	VMOVUPS Z5, 64(DI)
+	VMOVUPS Z6, (R8)
+	VMOVUPS Z7, 64(R8)
+	VPADDQ Z24, Z28, Z28
+	ADDQ $64, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	ADDQ $128, R8
+	DECQ R10
+	JNZ bloop
+
+btail:
+	ANDQ $15, CX
+	JZ bdone
+	MOVQ $1, R11
+	SHLQ CX, R11
+	SHLQ CX, R11
+	DECQ R11 // the 2·CX outputs of a row
+	MOVQ $1, R12
+	SHLQ CX, R12
+	DECQ R12 // the CX windows
+	KMOVW R12, K6
+	VMOVUPS.Z (SI), K6, Z0
+	VADDPS Z23, Z0, Z0
+	VMOVDQU64.Z (DX), K6, Z12
+	KSHIFTRW $8, K6, K7
+	VMOVDQU64.Z 64(DX), K7, Z13
+	VPSUBQ Z28, Z12, Z12
+	VPSUBQ Z28, Z13, Z13
+	VPSUBQ Z26, Z12, Z12
+	VPSUBQ Z27, Z13, Z13
+	POOLBACK16
+	KNOTW K6, K6
+	KORW K6, K5, K5
+	KORTESTW K5, K5
+	JCC bbad
+	KMOVW R11, K6
+	SHRQ $16, R11
+	KMOVW R11, K7
+	VMOVUPS Z4, K6, (DI)
+	VMOVUPS Z5, K7, 64(DI)
+	VMOVUPS Z6, K6, (R8)
+	VMOVUPS Z7, K7, 64(R8)
+	JMP bdone
+
+bbad:
+	MOVQ $0, R13
+
+bdone:
+	MOVQ R13, ret+56(FP)
+	VZEROUPPER
+	RET

@@ -86,8 +86,8 @@ func (o Conv2dOptions) geometry(kh, kw int) tensor.ConvGeometry {
 // Conv2d returns the 2-D convolution (PyTorch's cross-correlation,
 // F.conv2d) of x [N, C, H, W] with the kernels w [O, C, KH, KW], plus the
 // bias b [O] (nil for none). The result is [N, O, OH, OW] with OH =
-// (H + 2·padding - dilation·(KH-1) - 1)/stride + 1, likewise OW. It runs as
-// Im2Col followed by one matrix product per batch item.
+// (H + 2·padding - dilation·(KH-1) - 1)/stride + 1, likewise OW. See
+// tensor.Conv2d for how it runs.
 func Conv2d(x, w, b *Var, opt Conv2dOptions) *Var {
 	const op = "Conv2d"
 	if x.Dim() != 4 {
@@ -96,7 +96,7 @@ func Conv2d(x, w, b *Var, opt Conv2dOptions) *Var {
 	if w.Dim() != 4 {
 		failf(op, tensor.ErrShape, "weight must be [out, in, KH, KW], got shape %v", w.Shape())
 	}
-	n, c, h, wd := x.Size(0), x.Size(1), x.Size(2), x.Size(3)
+	c, h, wd := x.Size(1), x.Size(2), x.Size(3)
 	oc, kh, kw := w.Size(0), w.Size(2), w.Size(3)
 	if w.Size(1) != c {
 		failf(op, tensor.ErrShape, "input has %d channels (shape %v) but the weight %v expects %d", c, x.Shape(), w.Shape(), w.Size(1))
@@ -114,22 +114,12 @@ func Conv2d(x, w, b *Var, opt Conv2dOptions) *Var {
 		failf(op, tensor.ErrShape, "kernel %dx%d (dilation %dx%d) is larger than the input %dx%d padded by %dx%d",
 			kh, kw, g.DilationH, g.DilationW, h, wd, g.PadH, g.PadW)
 	}
-	// The columns of all images side by side, [K, N*L] (K = C*KH*KW, L =
-	// OH*OW), so that the backward pass is two single products over the
-	// whole batch. The forward stays a product per image through the
-	// [N, K, L] view: that writes y in its [N, O, L] order directly, where
-	// one [O, N*L] product would need a transposing copy after it.
-	k := c * kh * kw
-	cols := tensor.Im2ColFlat(x.data, g)
-	w2 := w.data.Reshape(oc, k)                            // [O, K]
-	y := w2.MatMul(cols.View(k, n, oh*ow).Transpose(0, 1)) // [N, O, L]
+	var bias *tensor.Tensor
 	if b != nil {
-		// y is the product's fresh tensor: add the bias in its memory
-		// rather than into another tensor of the same size.
-		y.AddInPlace(b.data.Reshape(oc, 1))
+		bias = b.data
 	}
-	y = y.Reshape(n, oc, oh, ow)
-	r := conv2dRule(cols, w2, w.Shape(), x.Shape(), oh*ow, g, x.requiresGrad, b != nil)
+	y := tensor.Conv2d(x.data, w.data, bias, g)
+	r := conv2dRule(x.data, w.data, g, x.requiresGrad, w.requiresGrad, b != nil)
 	if b == nil {
 		return record(op, y, r, x, w)
 	}

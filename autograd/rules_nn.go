@@ -25,25 +25,16 @@ func linearRule(x2, w *tensor.Tensor, xShape []int, needX, hasBias bool) rule {
 	}
 }
 
-// conv2dRule: with the forward's columns cols [K, N*L] (Im2ColFlat: the
-// batch's windows side by side) and the flattened kernels w2 [O, K], the
-// output gradient g [N, O, L], laid out as g2 [O, N*L] by one transposing
-// copy, gives dw = g2·colsᵀ, dx = Col2ImFlat(w2ᵀ·g2) and db = Σ g2 over
-// its columns: each one product (or sum) over the whole batch, rather than
-// N small products and a sum over N of their [N, O, K] results.
-func conv2dRule(cols, w2 *tensor.Tensor, wShape, xShape []int, l int, geom tensor.ConvGeometry, needX, hasBias bool) rule {
+// conv2dRule computes the gradients of x, w and (when hasBias) the bias
+// with tensor.Conv2dBackward, from the forward's input and weight; the
+// input's gradient only when needX, the weight's only when needW.
+func conv2dRule(x, w *tensor.Tensor, geom tensor.ConvGeometry, needX, needW, hasBias bool) rule {
 	return func(g *tensor.Tensor) []*tensor.Tensor {
-		n, o := xShape[0], wShape[0]
-		g2 := g.Reshape(n, o, l).Transpose(0, 1).Contiguous().View(o, n*l)
-		var gx *tensor.Tensor
-		if needX {
-			gx = tensor.Col2ImFlat(w2.T().MatMul(g2), n, xShape[1], xShape[2], xShape[3], geom)
-		}
-		gw := g2.MatMul(cols.T()).Reshape(wShape...)
+		gx, gw, gb := tensor.Conv2dBackward(g, x, w, geom, needX, needW, hasBias)
 		if !hasBias {
 			return pair(gx, gw)
 		}
-		return []*tensor.Tensor{gx, gw, g2.Sum(1)}
+		return []*tensor.Tensor{gx, gw, gb}
 	}
 }
 

@@ -97,3 +97,105 @@ func checkConv(op string, img, col View, g ConvGeometry) error {
 	}
 	return nil
 }
+
+// Convolver is an optional extension of Backend: 2-D convolution computed
+// directly, without the column matrix of the whole batch that Im2Col
+// makes (for a batch of 512 small images that matrix is over 100 MB, and
+// writing and reading it back costs more than the arithmetic). The tensor
+// package uses it when a device's backend implements it, and otherwise
+// composes Im2Col, MatMul and Col2Im, which every backend has; the results
+// agree up to the rounding of sums taken in another order.
+type Convolver interface {
+	// Conv2d sets y = conv(x, w) + bias, PyTorch's cross-correlation: for
+	// x [N, C, H, W], w [O, C, KH, KW] (g.KernelH = KH, g.KernelW = KW),
+	// y [N, O, OH, OW] (g.OutSize gives OH and OW) and bias [O] or the
+	// zero View (none),
+	//
+	//	y[n][o][oh][ow] = bias[o] + Σ over c, i, j of w[o][c][i][j]·x[n][c][ih][iw]
+	//
+	// with (ih, iw) as ConvGeometry describes, padding reading 0. Float
+	// dtypes; every view may be strided; y overlaps no operand.
+	Conv2d(y, x, w, bias View, g ConvGeometry) error
+	// Conv2dBackward computes the gradients of Conv2d from the output
+	// gradient dy [N, O, OH, OW]: it overwrites dx (x's shape) with the
+	// input gradient, dw (w's shape) with the weight gradient and db [O]
+	// with Σ dy over n, oh and ow. Any of dx, dw and db may be the zero
+	// View when not wanted; x is read only for dw and w only for dx (the
+	// other may then be the zero View). Sums over the batch are taken in
+	// an order that depends only on the shapes, so results repeat bit for
+	// bit whatever the number of threads.
+	Conv2dBackward(dx, dw, db, dy, x, w View, g ConvGeometry) error
+}
+
+// CheckConv2d validates the operands of Convolver.Conv2d and
+// Conv2dBackward: y or dy is out, and any of x, w, bias, dx, dw and db
+// may be the zero View, which is not checked (the caller checks that the
+// operands it needs are there). All operands must share one float dtype.
+func CheckConv2d(op string, out, x, w, bias, dx, dw, db View, g ConvGeometry) error {
+	if err := g.Validate(); err != nil {
+		return fmt.Errorf("device: %s: %v", op, err)
+	}
+	if out.Rank() != 4 {
+		return fmt.Errorf("device: %s: output [N, O, OH, OW] wanted, got shape %v", op, out.Shape)
+	}
+	dt := out.Buf.DType()
+	if dt != Float32 && dt != Float64 {
+		return fmt.Errorf("device: %s: float32 or float64 wanted, got %v", op, dt)
+	}
+	n, o := out.Shape[0], out.Shape[1]
+	for _, v := range []View{x, w, bias, dx, dw, db} {
+		if v.Buf != nil && v.Buf.DType() != dt {
+			return fmt.Errorf("device: %s: dtypes %v and %v differ", op, dt, v.Buf.DType())
+		}
+	}
+	// The image shape, from x or dx (which must agree).
+	var img []int
+	for _, v := range []View{x, dx} {
+		if v.Buf == nil {
+			continue
+		}
+		if v.Rank() != 4 || v.Shape[0] != n {
+			return fmt.Errorf("device: %s: input [%d, C, H, W] wanted, got shape %v", op, n, v.Shape)
+		}
+		if img != nil && !equalInts(img, v.Shape) {
+			return fmt.Errorf("device: %s: input shapes %v and %v differ", op, img, v.Shape)
+		}
+		img = v.Shape
+	}
+	for _, v := range []View{w, dw} {
+		if v.Buf == nil {
+			continue
+		}
+		if v.Rank() != 4 || v.Shape[0] != o || v.Shape[2] != g.KernelH || v.Shape[3] != g.KernelW {
+			return fmt.Errorf("device: %s: weight [%d, C, %d, %d] wanted, got shape %v", op, o, g.KernelH, g.KernelW, v.Shape)
+		}
+		if img != nil && v.Shape[1] != img[1] {
+			return fmt.Errorf("device: %s: weight %v does not match the %d channels of the input %v", op, v.Shape, img[1], img)
+		}
+	}
+	for _, v := range []View{bias, db} {
+		if v.Buf != nil && (v.Rank() != 1 || v.Shape[0] != o) {
+			return fmt.Errorf("device: %s: bias [%d] wanted, got shape %v", op, o, v.Shape)
+		}
+	}
+	if img != nil {
+		oh, ow := g.OutSize(img[2], img[3])
+		if oh < 1 || ow < 1 || out.Shape[2] != oh || out.Shape[3] != ow {
+			return fmt.Errorf("device: %s: output %v does not match input %v with a %dx%d kernel (stride %dx%d, padding %dx%d)",
+				op, out.Shape, img, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW)
+		}
+	}
+	return nil
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -11,6 +11,9 @@ import (
 type cpuBuffer struct {
 	dt   DType
 	data any
+	// lease is set when the memory is recycled through cpuCache (see
+	// cpu_alloc.go).
+	lease *hostLease
 }
 
 func (b *cpuBuffer) DType() DType { return b.dt }
@@ -53,6 +56,9 @@ func (c *host) Alloc(dt DType, n int) (Buffer, error) {
 	if err := CheckCPUAlloc(dt, n); err != nil {
 		return nil, err
 	}
+	if cb := cpuCache.alloc(dt, n); cb != nil {
+		return cb, nil
+	}
 	var data any
 	switch dt {
 	case Float32:
@@ -73,9 +79,13 @@ func (c *host) Alloc(dt DType, n int) (Buffer, error) {
 
 // HostData returns the Go slice behind a CPU buffer, or nil for buffers of
 // other backends. It lets host-side code (tensor printing, file writers)
-// read CPU memory without a copy.
+// read CPU memory without a copy. The slice may outlive the buffer, so a
+// buffer handed out this way is never recycled.
 func HostData(b Buffer) any {
 	if cb, ok := b.(*cpuBuffer); ok {
+		if cb.lease != nil {
+			cb.lease.escaped.Store(true)
+		}
 		return cb.data
 	}
 	return nil
@@ -115,15 +125,15 @@ func HostBytes(b Buffer) []byte {
 func WrapHost(data any) (Buffer, error) {
 	switch data.(type) {
 	case []float32:
-		return &cpuBuffer{Float32, data}, nil
+		return &cpuBuffer{dt: Float32, data: data}, nil
 	case []float64:
-		return &cpuBuffer{Float64, data}, nil
+		return &cpuBuffer{dt: Float64, data: data}, nil
 	case []int64:
-		return &cpuBuffer{Int64, data}, nil
+		return &cpuBuffer{dt: Int64, data: data}, nil
 	case []bool:
-		return &cpuBuffer{Bool, data}, nil
+		return &cpuBuffer{dt: Bool, data: data}, nil
 	case []uint8:
-		return &cpuBuffer{Uint8, data}, nil
+		return &cpuBuffer{dt: Uint8, data: data}, nil
 	}
 	return nil, fmt.Errorf("device: cannot wrap %T as a buffer", data)
 }

@@ -132,46 +132,50 @@ func runIm2Col[T number](dst, src View, p ConvGeometry) error {
 		return err
 	}
 	cp := newConvPlan(src.Layout, dst.Layout, p)
-	ds, ss := cp.col[2], cp.img[3]
-	if cp.shiftable() {
-		cp.forPlanes(func(n, c int) { im2colShifted(cp, d, s, n, c) })
-		return nil
-	}
-	cp.forPlanes(func(n, c int) {
-		cp.forRuns(n, c, func(colPos, imgRow, j int) {
-			if imgRow < 0 {
-				for ow := range cp.ow {
-					d[colPos+ow*ds] = 0
-				}
-				return
-			}
-			lo, hi := cp.owLo[j], cp.owHi[j]
-			off := j*cp.dw - cp.pw // input column of window 0's tap
-			if cp.contiguousRows {
-				out := d[colPos : colPos+cp.ow]
-				clear(out[:lo])
-				clear(out[hi:])
-				if cp.sw == 1 {
-					copy(out[lo:hi], s[imgRow+lo+off:imgRow+hi+off])
-					return
-				}
-				iw := imgRow + lo*cp.sw + off
-				for ow := lo; ow < hi; ow++ {
-					out[ow] = s[iw]
-					iw += cp.sw
-				}
-				return
-			}
-			for ow := range cp.ow {
-				var v T
-				if ow >= lo && ow < hi {
-					v = s[imgRow+(ow*cp.sw+off)*ss]
-				}
-				d[colPos+ow*ds] = v
-			}
-		})
-	})
+	cp.forPlanes(func(n, c int) { im2colPlane(cp, d, s, n, c) })
 	return nil
+}
+
+// im2colPlane writes the KH*KW rows of the column matrix that plane (n, c)
+// of the image owns.
+func im2colPlane[T number](cp *convPlan, d, s []T, n, c int) {
+	if cp.shiftable() {
+		im2colShifted(cp, d, s, n, c)
+		return
+	}
+	ds, ss := cp.col[2], cp.img[3]
+	cp.forRuns(n, c, func(colPos, imgRow, j int) {
+		if imgRow < 0 {
+			for ow := range cp.ow {
+				d[colPos+ow*ds] = 0
+			}
+			return
+		}
+		lo, hi := cp.owLo[j], cp.owHi[j]
+		off := j*cp.dw - cp.pw // input column of window 0's tap
+		if cp.contiguousRows {
+			out := d[colPos : colPos+cp.ow]
+			clear(out[:lo])
+			clear(out[hi:])
+			if cp.sw == 1 {
+				copy(out[lo:hi], s[imgRow+lo+off:imgRow+hi+off])
+				return
+			}
+			iw := imgRow + lo*cp.sw + off
+			for ow := lo; ow < hi; ow++ {
+				out[ow] = s[iw]
+				iw += cp.sw
+			}
+			return
+		}
+		for ow := range cp.ow {
+			var v T
+			if ow >= lo && ow < hi {
+				v = s[imgRow+(ow*cp.sw+off)*ss]
+			}
+			d[colPos+ow*ds] = v
+		}
+	})
 }
 
 // shiftable reports whether every kernel tap's block of the column matrix
@@ -214,10 +218,16 @@ func im2colShifted[T number](cp *convPlan, d, s []T, n, c int) {
 			if lo == 0 && hi == cp.ow {
 				continue
 			}
+			// A padding of a column or two: plain stores, since a call to
+			// clear per row cost more than the copy of the whole block.
 			for oh := ohLo; oh < ohHi; oh++ {
 				row := out[oh*cp.ow : (oh+1)*cp.ow]
-				clear(row[:lo])
-				clear(row[hi:])
+				for k := range row[:lo] {
+					row[k] = 0
+				}
+				for k := hi; k < len(row); k++ {
+					row[k] = 0
+				}
 			}
 		}
 	}
@@ -233,40 +243,112 @@ func runCol2Im[T number](dst, src View, p ConvGeometry) error {
 		return err
 	}
 	cp := newConvPlan(dst.Layout, src.Layout, p)
+	cp.forPlanes(func(n, c int) { col2imPlane(cp, d, s, n, c, false) })
+	return nil
+}
+
+// col2imPlane overwrites plane (n, c) of the image with the sum of the
+// entries of the column matrix's rows that the plane owns. clobber allows
+// it to change entries of s that the sum does not use.
+func col2imPlane[T number](cp *convPlan, d, s []T, n, c int, clobber bool) {
+	if cp.shiftable() {
+		col2imShifted(cp, d, s, n, c, clobber)
+		return
+	}
 	is, cs := cp.img[3], cp.col[2]
-	cp.forPlanes(func(n, c int) {
-		// Zero the plane, then add every run into it.
-		base := cp.imgOff + n*cp.img[0] + c*cp.img[1]
-		for ih := range cp.h {
-			row := base + ih*cp.img[2]
-			if is == 1 {
-				clear(d[row : row+cp.w])
+	// Zero the plane, then add every run into it.
+	base := cp.imgOff + n*cp.img[0] + c*cp.img[1]
+	for ih := range cp.h {
+		row := base + ih*cp.img[2]
+		if is == 1 {
+			clear(d[row : row+cp.w])
+			continue
+		}
+		for iw := range cp.w {
+			d[row+iw*is] = 0
+		}
+	}
+	cp.forRuns(n, c, func(colPos, imgRow, j int) {
+		if imgRow < 0 {
+			return
+		}
+		lo, hi := cp.owLo[j], cp.owHi[j]
+		off := j*cp.dw - cp.pw
+		if cp.contiguousRows && cp.sw == 1 {
+			out := d[imgRow+lo+off : imgRow+hi+off]
+			in := s[colPos+lo : colPos+hi]
+			for k, v := range in {
+				out[k] += v
+			}
+			return
+		}
+		iw := lo*cp.sw + off
+		for ow := lo; ow < hi; ow++ {
+			d[imgRow+iw*is] += s[colPos+ow*cs]
+			iw += cp.sw
+		}
+	})
+}
+
+// col2imShifted is Col2Im of plane (n, c) for a shiftable plan: tap
+// (i, j)'s row of the column matrix is added into the plane shifted by
+// (i-PH)*W + j-PW, in the order of the general loop (taps, then rows), so
+// sums round alike. With clobber set the caller allows s to be changed:
+// the entries of positions whose window column lies in the padding are
+// zeroed, and the rest of the tap's block is added in one run (those
+// zeros land on the neighbouring row and change nothing, the plane's sums
+// being never -0); otherwise it is one run per output row.
+func col2imShifted[T number](cp *convPlan, d, s []T, n, c int, clobber bool) {
+	base := cp.imgOff + n*cp.img[0] + c*cp.img[1]
+	plane := d[base : base+cp.h*cp.w]
+	clear(plane)
+	for i := range cp.kh {
+		ohLo, ohHi := validRange(i-cp.ph, 1, cp.h, cp.oh)
+		for j := range cp.kw {
+			r := (c*cp.kh+i)*cp.kw + j
+			row := s[cp.colOff+n*cp.col[0]+r*cp.col[1]:][:cp.oh*cp.ow]
+			lo, hi := cp.owLo[j], cp.owHi[j]
+			if lo >= hi || ohLo >= ohHi {
 				continue
 			}
-			for iw := range cp.w {
-				d[row+iw*is] = 0
+			shift := (i-cp.ph)*cp.w + j - cp.pw
+			if clobber {
+				first, last := ohLo*cp.ow+lo, (ohHi-1)*cp.ow+hi
+				if lo > 0 || hi < cp.ow {
+					for oh := ohLo; oh < ohHi; oh++ {
+						rr := row[oh*cp.ow : (oh+1)*cp.ow]
+						for k := range rr[:lo] {
+							rr[k] = 0
+						}
+						for k := hi; k < len(rr); k++ {
+							rr[k] = 0
+						}
+					}
+				}
+				addInto(plane[first+shift:last+shift], row[first:last])
+				continue
+			}
+			for oh := ohLo; oh < ohHi; oh++ {
+				q := oh*cp.ow + lo
+				addInto(plane[q+shift:q+shift+hi-lo], row[q:q+hi-lo])
 			}
 		}
-		cp.forRuns(n, c, func(colPos, imgRow, j int) {
-			if imgRow < 0 {
-				return
-			}
-			lo, hi := cp.owLo[j], cp.owHi[j]
-			off := j*cp.dw - cp.pw
-			if cp.contiguousRows && cp.sw == 1 {
-				out := d[imgRow+lo+off : imgRow+hi+off]
-				in := s[colPos+lo : colPos+hi]
-				for k, v := range in {
-					out[k] += v
-				}
-				return
-			}
-			iw := lo*cp.sw + off
-			for ow := lo; ow < hi; ow++ {
-				d[imgRow+iw*is] += s[colPos+ow*cs]
-				iw += cp.sw
-			}
-		})
-	})
-	return nil
+	}
+}
+
+// addInto sets dst[i] += src[i]; float32 and float64 through the vector
+// axpy with a factor of 1, which rounds x + y exactly as the addition
+// does.
+func addInto[T number](dst, src []T) {
+	switch d := any(dst).(type) {
+	case []float32:
+		gemmAxpy(d, 1, any(src).([]float32))
+	case []float64:
+		gemmAxpy(d, 1, any(src).([]float64))
+	default:
+		src = src[:len(dst)]
+		for k, v := range src {
+			dst[k] += v
+		}
+	}
 }

@@ -212,7 +212,11 @@ func maxPool2x2Plane[T float](p *poolPlan, d []T, ix []int64, s []T, n, c int) {
 		r1 := s[xb+(ih+1)*p.x[2]:][:2*p.ow]
 		rows := [2][]T{r0, r1}
 		yr, ir := yb+oh*p.y[2], ib+oh*p.ix[2]
-		for ow := range p.ow {
+		start := 0
+		if p.y[3] == 1 && p.ix[3] == 1 {
+			start = maxPool2x2Row(d[yr:yr+p.ow], ix[ir:ir+p.ow], r0, r1, ih*p.w, p.w)
+		}
+		for ow := start; ow < p.ow; ow++ {
 			j := 2 * ow
 			a, b, e, f := r0[j], r0[j+1], r1[j], r1[j+1]
 			k0 := b2i(a == a) &^ b2i(b <= a)
@@ -253,7 +257,11 @@ func runPool2dBackward[T float](op PoolOp, dx, dy, idx View, g ConvGeometry) err
 	p := newPoolPlan(dx, dy, idx, g)
 	scale := T(1 / float64(p.kh*p.kw))
 	plane := int64(p.h * p.w)
+	pair := op == MaxPool && p.isPair() && p.x[2] == p.w && p.y[3] == 1 && p.ix[3] == 1
 	p.forPlanes(func(n, c int) {
+		if pair && maxPool2x2BackwardPlane(p, d, s, ix, n, c) {
+			return
+		}
 		xb := p.xOff + n*p.x[0] + c*p.x[1]
 		yb := p.yOff + n*p.y[0] + c*p.y[1]
 		ib := p.iOff + n*p.ix[0] + c*p.ix[1]
@@ -324,4 +332,33 @@ func runPool2dBackward[T float](op PoolOp, dx, dy, idx View, g ConvGeometry) err
 		}
 	})
 	return nil
+}
+
+// maxPool2x2BackwardPlane is Pool2dBackward of plane (n, c) for MaxPool
+// over an isPair plan with a contiguous gradient plane and contiguous rows
+// of dy and idx: the windows tile the plane, so the vector kernel writes
+// each window's four gradients at once (g where the index points, 0
+// elsewhere) instead of zeroing the plane and scattering into it. It
+// reports false, having written part of the plane, when the kernel does
+// not apply or some index lies outside its window; the caller then runs
+// the general loop, which overwrites the plane.
+func maxPool2x2BackwardPlane[T float](p *poolPlan, d, s []T, ix []int64, n, c int) bool {
+	xb := p.xOff + n*p.x[0] + c*p.x[1]
+	yb := p.yOff + n*p.y[0] + c*p.y[1]
+	ib := p.iOff + n*p.ix[0] + c*p.ix[1]
+	w := p.w
+	for oh := range p.oh {
+		r0 := d[xb+2*oh*w : xb+(2*oh+1)*w]
+		r1 := d[xb+(2*oh+1)*w : xb+(2*oh+2)*w]
+		yr, ir := yb+oh*p.y[2], ib+oh*p.ix[2]
+		if !maxPool2x2BackRow(r0, r1, s[yr:yr+p.ow], ix[ir:ir+p.ow], 2*oh*w, w) {
+			return false
+		}
+		// A last column that no window covers.
+		clear(r0[2*p.ow:])
+		clear(r1[2*p.ow:])
+	}
+	// And a last row.
+	clear(d[xb+2*p.oh*w : xb+p.h*w])
+	return true
 }

@@ -128,13 +128,11 @@ func floatUnary[T float](op UnaryOp, alpha, beta float64) func(d, s []T) {
 		return func(d, s []T) {
 			s = s[:len(d)]
 			for i, x := range s {
-				// x > 0 keeps NaN out: PyTorch's relu maps NaN to NaN, and
-				// so does this, because the comparison is false only for
-				// x <= 0 and NaN is handled by the select below.
-				d[i] = x
-				if x <= 0 {
-					d[i] = 0
-				}
+				// Go's max maps NaN to NaN, as PyTorch's relu does, and
+				// -0 to +0 (it orders -0 below +0); and it compiles
+				// without a branch, which on random signs would be
+				// mispredicted every other element (four times slower).
+				d[i] = max(x, 0)
 			}
 		}
 	case LeakyRelu:

@@ -3,6 +3,7 @@
 package device
 
 import (
+	"os"
 	"unsafe"
 
 	"golang.org/x/sys/cpu"
@@ -31,25 +32,34 @@ func asmTile[T float](mr, nr int, fn func(kc int, a, b, c *T, ldc int, flags int
 	}}
 }
 
+// simdSetting is NABLA_CPU_SIMD, read once at start-up: "avx2" keeps the
+// CPU backend off its AVX-512 kernels (to measure or test the AVX2 ones on
+// an AVX-512 machine), "none" off all of its assembly, as the purego build
+// tag does; anything else lets it use what the CPU has.
+var simdSetting = os.Getenv("NABLA_CPU_SIMD")
+
 // hasAVX512 and hasAVX2 report whether the CPU and the OS support the
 // instructions the kernels use (x/sys/cpu checks that the OS saves the
-// vector registers).
+// vector registers) and whether NABLA_CPU_SIMD allows them (see
+// simdSetting).
 var (
-	hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA && simdSetting != "avx2" && simdSetting != "none"
+	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA && simdSetting != "none"
 )
 
 // gemmKernelsF32 lists the float32 kernels this machine can run, the
 // fastest first. The portable one is always last. The block sizes (mc, kc,
-// nc) of the AVX-512 kernels were tuned on a 2-core Zen 4 (1 MiB L2 per
-// core); the AVX2 ones are sized for the smaller L2 of older CPUs.
+// nc) of the float32 kernels were tuned on a 2-core Sapphire Rapids-class
+// server (48 KiB L1, 2 MiB L2 per core): kc = 384 keeps a panel of A in
+// L1 (18 KiB for 12 rows), and mc only sets how much of A is packed at
+// once. The float64 ones date from a 2-core Zen 4 (1 MiB L2 per core).
 func gemmKernelsF32() []gemmKernel[float32] {
 	var ks []gemmKernel[float32]
 	if hasAVX512 {
-		ks = append(ks, newGemmKernel("avx512", sgemmAVX512Tiles, 144, 768, 2048))
+		ks = append(ks, newGemmKernel("avx512", sgemmAVX512Tiles, 576, 384, 2048))
 	}
 	if hasAVX2 {
-		ks = append(ks, newGemmKernel("avx2", sgemmAVX2Tiles, 96, 384, 2048))
+		ks = append(ks, newGemmKernel("avx2", sgemmAVX2Tiles, 288, 384, 2048))
 	}
 	return append(ks, goKernelF32())
 }
@@ -105,24 +115,70 @@ func gemmAxpy[T float](y []T, alpha T, x []T) {
 }
 
 // packTranspose sets d[p*w+r] = src[base+r*stride+p] for r < rows and
-// p < kc. For float32 panels of 12 or a multiple of 16 rows it transposes
-// 16×16 blocks in AVX-512 registers.
+// p < kc. For float32 it transposes 16×16 blocks in AVX-512 registers, 16
+// rows at a time and the rest with the kernel for that many rows (which
+// stores through a mask).
 func packTranspose[T float](d []T, w int, src []T, base, stride, rows, kc int) {
-	if !hasAVX512 || unsafe.Sizeof(d[0]) != 4 || kc < 16 || (rows != 12 && rows%16 != 0) {
+	if !hasAVX512 || unsafe.Sizeof(d[0]) != 4 || kc < 16 || rows < 1 {
 		packTransposeGo(d, w, src, base, stride, rows, kc)
 		return
 	}
 	blocks := kc / 16
 	_ = src[base+(rows-1)*stride+16*blocks-1]
 	_ = d[(16*blocks-1)*w+rows-1]
-	if rows == 12 {
-		packT12F32AVX512((*float32)(unsafe.Pointer(&d[0])), w, (*float32)(unsafe.Pointer(&src[base])), stride, blocks)
-	} else {
-		for r := 0; r < rows; r += 16 {
-			packT16F32AVX512((*float32)(unsafe.Pointer(&d[r])), w, (*float32)(unsafe.Pointer(&src[base+r*stride])), stride, blocks)
-		}
+	for r := 0; r < rows; r += 16 {
+		n := min(16, rows-r)
+		packTF32AVX512[n-1]((*float32)(unsafe.Pointer(&d[r])), w, (*float32)(unsafe.Pointer(&src[base+r*stride])), stride, blocks)
 	}
 	if done := 16 * blocks; done < kc {
 		packTransposeGo(d[done*w:], w, src, base+done, stride, rows, kc-done)
 	}
+}
+
+// packRows sets d[p*w+j] = src[base+p*stride+j] for j < cols and p < kc:
+// kc rows of cols contiguous elements into rows w apart. Rows of 32, 64 or
+// 128 bytes copied into dense rows (w = cols), the panels of the
+// assembly kernels, go through vector moves.
+func packRows[T float](d []T, w int, src []T, base, stride, cols, kc int) {
+	if kc <= 0 || cols <= 0 {
+		return
+	}
+	size := int(unsafe.Sizeof(d[0]))
+	rowBytes := cols * size
+	var fn func(d, src *byte, sstride, rows int)
+	if w == cols {
+		switch {
+		case rowBytes == 128 && hasAVX512:
+			fn = packRows128AVX512
+		case rowBytes == 64 && hasAVX512:
+			fn = packRows64AVX512
+		case rowBytes == 64 && hasAVX2:
+			fn = packRows64AVX2
+		case rowBytes == 32 && hasAVX2:
+			fn = packRows32AVX2
+		}
+	}
+	if fn == nil {
+		packRowsGo(d, w, src, base, stride, cols, kc)
+		return
+	}
+	_ = src[base+(kc-1)*stride+cols-1]
+	_ = d[(kc-1)*w+cols-1]
+	fn((*byte)(unsafe.Pointer(&d[0])), (*byte)(unsafe.Pointer(&src[base])), stride*size, kc)
+}
+
+// simdLimited reports whether NABLA_CPU_SIMD keeps the backend off vector
+// kernels the CPU has; simdName names the widest set in use.
+func simdLimited() bool {
+	return cpu.X86.HasAVX512F && !hasAVX512 || cpu.X86.HasAVX2 && !hasAVX2
+}
+
+func simdName() string {
+	switch {
+	case hasAVX512:
+		return "avx512"
+	case hasAVX2:
+		return "avx2"
+	}
+	return "none"
 }

@@ -107,9 +107,24 @@ func main() {
 		fmt.Fprintf(&table, "}\n")
 		g.Write(table.Bytes())
 	}
-	for _, rows := range []int{12, 16} {
+	var names []string
+	for rows := 1; rows <= 16; rows++ {
 		genTranspose(&s, rows)
 		fmt.Fprintf(&g, "\n//go:noescape\nfunc packT%dF32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)\n", rows)
+		names = append(names, fmt.Sprintf("packT%dF32AVX512", rows))
+	}
+	fmt.Fprintf(&g, "\n// packTF32AVX512 are the transposing packers: [r-1] takes r rows.\n")
+	fmt.Fprintf(&g, "var packTF32AVX512 = [16]func(d *float32, dstride int, src *float32, sstride int, blocks int){\n")
+	for _, n := range names {
+		fmt.Fprintf(&g, "\t%s,\n", n)
+	}
+	fmt.Fprintf(&g, "}\n")
+	for _, c := range []struct {
+		isa   string
+		bytes int
+	}{{"AVX512", 128}, {"AVX512", 64}, {"AVX2", 64}, {"AVX2", 32}} {
+		name := genCopy(&s, c.isa, c.bytes)
+		fmt.Fprintf(&g, "\n//go:noescape\nfunc %s(d, src *byte, sstride, rows int)\n", name)
 	}
 	if err := os.WriteFile("gemm_amd64.s", s.Bytes(), 0o644); err != nil {
 		log.Fatal(err)
@@ -340,4 +355,62 @@ func genTranspose(w *bytes.Buffer, rows int) {
 	fmt.Fprintf(w, "done:\n")
 	p("VZEROUPPER")
 	p("RET")
+}
+
+// genCopy writes packRows<bytes><isa>(d, src, sstride, rows), which copies
+// rows rows of the given number of bytes, sstride bytes apart in src, to
+// consecutive rows of d: the packing of a panel of B (or a column-major A)
+// whose rows are contiguous. Four rows per iteration keep several loads in
+// flight; Go's copy of a short row is a call to memmove, whose overhead
+// per row exceeded the copying.
+func genCopy(w *bytes.Buffer, isa string, rowBytes int) string {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	vreg, vbytes := "Z", 64
+	if isa == "AVX2" {
+		vreg, vbytes = "Y", 32
+	}
+	nv := rowBytes / vbytes
+	name := fmt.Sprintf("packRows%d%s", rowBytes, isa)
+	fmt.Fprintf(w, "\n// func %s(d, src *byte, sstride, rows int)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-32\n", name)
+	p("MOVQ d+0(FP), DI")
+	p("MOVQ src+8(FP), SI")
+	p("MOVQ sstride+16(FP), DX")
+	p("MOVQ rows+24(FP), CX")
+	p("MOVQ CX, BX")
+	p("SHRQ $2, BX")
+	p("JZ tail")
+	fmt.Fprintf(w, "loop4:\n")
+	for r := 0; r < 4; r++ {
+		for v := 0; v < nv; v++ {
+			p("VMOVUPS %d(SI), %s%d", v*vbytes, vreg, r*nv+v)
+		}
+		p("ADDQ DX, SI")
+	}
+	for r := 0; r < 4; r++ {
+		for v := 0; v < nv; v++ {
+			p("VMOVUPS %s%d, %d(DI)", vreg, r*nv+v, r*rowBytes+v*vbytes)
+		}
+	}
+	p("ADDQ $%d, DI", 4*rowBytes)
+	p("DECQ BX")
+	p("JNZ loop4")
+	fmt.Fprintf(w, "tail:\n")
+	p("ANDQ $3, CX")
+	p("JZ done")
+	fmt.Fprintf(w, "loop1:\n")
+	for v := 0; v < nv; v++ {
+		p("VMOVUPS %d(SI), %s%d", v*vbytes, vreg, v)
+	}
+	for v := 0; v < nv; v++ {
+		p("VMOVUPS %s%d, %d(DI)", vreg, v, v*vbytes)
+	}
+	p("ADDQ DX, SI")
+	p("ADDQ $%d, DI", rowBytes)
+	p("DECQ CX")
+	p("JNZ loop1")
+	fmt.Fprintf(w, "done:\n")
+	p("VZEROUPPER")
+	p("RET")
+	return name
 }

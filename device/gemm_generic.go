@@ -20,3 +20,14 @@ func gemmAxpy[T float](y []T, alpha T, x []T) { gemmAxpyGo(y, alpha, x) }
 func packTranspose[T float](d []T, w int, src []T, base, stride, rows, kc int) {
 	packTransposeGo(d, w, src, base, stride, rows, kc)
 }
+
+// packRows sets d[p*w+j] = src[base+p*stride+j] for j < cols and p < kc.
+func packRows[T float](d []T, w int, src []T, base, stride, cols, kc int) {
+	packRowsGo(d, w, src, base, stride, cols, kc)
+}
+
+// simdLimited reports whether NABLA_CPU_SIMD limits the kernels: this
+// build has no vector kernels to limit.
+func simdLimited() bool { return false }
+
+func simdName() string { return "none" }

@@ -109,7 +109,81 @@ var dgemmAVX2Tiles = [][]gemmTile[float64]{
 }
 
 //go:noescape
+func packT1F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT2F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT3F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT4F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT5F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT6F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT7F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT8F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT9F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT10F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT11F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
 func packT12F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
 
 //go:noescape
+func packT13F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT14F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT15F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
 func packT16F32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+// packTF32AVX512 are the transposing packers: [r-1] takes r rows.
+var packTF32AVX512 = [16]func(d *float32, dstride int, src *float32, sstride int, blocks int){
+	packT1F32AVX512,
+	packT2F32AVX512,
+	packT3F32AVX512,
+	packT4F32AVX512,
+	packT5F32AVX512,
+	packT6F32AVX512,
+	packT7F32AVX512,
+	packT8F32AVX512,
+	packT9F32AVX512,
+	packT10F32AVX512,
+	packT11F32AVX512,
+	packT12F32AVX512,
+	packT13F32AVX512,
+	packT14F32AVX512,
+	packT15F32AVX512,
+	packT16F32AVX512,
+}
+
+//go:noescape
+func packRows128AVX512(d, src *byte, sstride, rows int)
+
+//go:noescape
+func packRows64AVX512(d, src *byte, sstride, rows int)
+
+//go:noescape
+func packRows64AVX2(d, src *byte, sstride, rows int)
+
+//go:noescape
+func packRows32AVX2(d, src *byte, sstride, rows int)

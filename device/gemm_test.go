@@ -395,3 +395,39 @@ func testVectorKernels[T float](t *testing.T, tol float64) {
 		}
 	}
 }
+
+// TestPackers checks the packing routines with vector forms (packRows,
+// packTranspose) against their portable loops, over every row count the
+// transposing kernels cover, widths with and without padding, and k that
+// is and is not a multiple of the 16×16 blocks.
+func TestPackers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	src := make([]float32, 40*700)
+	for i := range src {
+		src[i] = rng.Float32()
+	}
+	src64 := make([]float64, len(src))
+	for i, v := range src {
+		src64[i] = float64(v)
+	}
+	for rows := 1; rows <= 35; rows++ {
+		for _, kc := range []int{1, 15, 16, 37, 64} {
+			for _, w := range []int{rows, rows + 3} {
+				stride := 700 - rows
+				want, got := make([]float32, kc*w), make([]float32, kc*w)
+				packTransposeGo(want, w, src, 5, stride, rows, kc)
+				packTranspose(got, w, src, 5, stride, rows, kc)
+				require.Equal(t, want, got, "transpose rows=%d kc=%d w=%d", rows, kc, w)
+				// Rows of the transposed shape: kc rows of `rows` elements.
+				want, got = make([]float32, kc*w), make([]float32, kc*w)
+				packRowsGo(want, w, src, 3, rows+7, rows, kc)
+				packRows(got, w, src, 3, rows+7, rows, kc)
+				require.Equal(t, want, got, "rows cols=%d kc=%d w=%d", rows, kc, w)
+				want64, got64 := make([]float64, kc*w), make([]float64, kc*w)
+				packRowsGo(want64, w, src64, 3, rows+7, rows, kc)
+				packRows(got64, w, src64, 3, rows+7, rows, kc)
+				require.Equal(t, want64, got64, "rows float64 cols=%d kc=%d w=%d", rows, kc, w)
+			}
+		}
+	}
+}

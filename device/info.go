@@ -63,9 +63,13 @@ func (c *host) Describe() (Info, error) {
 			feats = append(feats, f.name)
 		}
 	}
+	name := fmt.Sprintf("%s/%s CPU", runtime.GOOS, runtime.GOARCH)
+	if simdLimited() {
+		name += " (NABLA_CPU_SIMD=" + simdName() + ")"
+	}
 	return Info{
 		Device:   CPU(),
-		Name:     fmt.Sprintf("%s/%s CPU", runtime.GOOS, runtime.GOARCH),
+		Name:     name,
 		Cores:    runtime.GOMAXPROCS(0),
 		Features: feats,
 	}, nil

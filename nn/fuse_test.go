@@ -141,3 +141,58 @@ func TestSequentialFusionKeepsTheModule(t *testing.T) {
 		"  (2): Linear(in_features=2, out_features=1, bias=True)\n"+
 		"  (3): Sigmoid()\n)", s.String())
 }
+
+// TestSequentialReluPoolSwapIsExact: Sequential runs a ReLU followed by max
+// pooling as pooling then ReLU. On inputs full of ties, zeros (of both
+// signs) and all-negative windows, with overlapping and padded windows, the
+// output, the input gradient and the parameter gradients must equal those
+// of the layers run in their written order, bit for bit.
+func TestSequentialReluPoolSwapIsExact(t *testing.T) {
+	cases := []struct {
+		name  string
+		make  func() *nn.SequentialModule
+		input []int
+	}{
+		{"2x2", func() *nn.SequentialModule { return nn.Sequential(nn.ReLU(), nn.MaxPool2d(2, 2)) }, []int{3, 4, 8, 9}},
+		{"3x3 stride 1 padded", func() *nn.SequentialModule {
+			return nn.Sequential(nn.ReLU(), nn.MaxPool2d(3, 1, nn.Padding(1)))
+		}, []int{2, 3, 7, 6}},
+		{"3x3 stride 2", func() *nn.SequentialModule { return nn.Sequential(nn.ReLU(), nn.MaxPool2d(3, 2)) }, []int{2, 3, 9, 8}},
+		{"conv blocks", func() *nn.SequentialModule {
+			return nn.Sequential(nn.Conv2d(2, 4, 3, nn.Padding(1)), nn.ReLU(), nn.MaxPool2d(2, 2),
+				nn.Conv2d(4, 3, 3), nn.ReLU(), nn.MaxPool2d(2, 1, nn.Padding(1)))
+		}, []int{2, 2, 10, 10}},
+		{"CNN", func() *nn.SequentialModule { return models.CNN(0).(*nn.SequentialModule) }, []int{4, 1, 28, 28}},
+	}
+	for _, dt := range []tensor.DType{tensor.Float32, tensor.Float64} {
+		for _, c := range cases {
+			name := fmt.Sprintf("%s/%v", c.name, dt)
+			tensor.ManualSeed(11)
+			s := c.make()
+			nn.Cast(s, dt)
+			// Multiples of a half: many ties and exact zeros, and -0
+			// where Round took a small negative value to zero.
+			x := tensor.Of(dt).WithGenerator(tensor.NewGenerator(12)).Randn(c.input...).Mul(2.0).Round().Mul(0.5)
+			run := func(forward func(*nn.SequentialModule, *autograd.Var) *autograd.Var) ([][]uint64, string) {
+				nn.ZeroGrad(s)
+				xv := autograd.Param(x.Clone())
+				y := forward(s, xv)
+				y.Square().Sum().Backward()
+				out := [][]uint64{floatBits(y.Detach()), floatBits(xv.Grad())}
+				for _, p := range s.Parameters() {
+					out = append(out, floatBits(p.Grad()))
+				}
+				return out, gradFn(y)
+			}
+			want, _ := run(unfused)
+			got, fn := run((*nn.SequentialModule).Forward)
+			require.Equal(t, len(want), len(got), name)
+			for i := range want {
+				require.Equal(t, want[i], got[i], "%s: result %d (output, input gradient, parameter gradients)", name, i)
+			}
+			if c.name != "CNN" && c.name != "conv blocks" {
+				require.Equal(t, "ReluBackward", fn, name)
+			}
+		}
+	}
+}

@@ -45,10 +45,11 @@ func (s *SequentialModule) At(i int) Module { return s.layers[i] }
 // Forward applies every layer in order. A Linear directly followed by a
 // built-in activation (ReLU, LeakyReLU, Sigmoid, Tanh, ELU, GELU,
 // Softplus) runs as one autograd.LinearActivation, which applies the bias
-// and the activation in one pass; values and gradients are those of the
-// two layers run one after the other, bit for bit. (While Summary traces
-// a forward pass the layers run one by one, so that each reports its
-// output shape.)
+// and the activation in one pass; a ReLU directly followed by max pooling
+// runs after the pooling, on the smaller tensor (see reluBeforeMaxPool).
+// Values and gradients are those of the layers run one after the other in
+// their written order, bit for bit. (While Summary traces a forward pass
+// the layers run one by one, so that each reports its output shape.)
 //
 // An input on another device than a layer's parameters panics with an
 // ErrDevice *tensor.Error that names the layer and its place
@@ -69,6 +70,11 @@ func (s *SequentialModule) forwardAt(x *autograd.Var, path string) *autograd.Var
 		if i+1 < len(s.layers) && !tracing() {
 			if lin, act, ok := fusedActivation(s.layers[i], s.layers[i+1]); ok {
 				x = autograd.LinearActivation(x, lin.Weight, lin.Bias, act)
+				i++
+				continue
+			}
+			if relu, pool, ok := reluBeforeMaxPool(s.layers[i], s.layers[i+1]); ok {
+				x = relu.Forward(pool.Forward(x))
 				i++
 				continue
 			}

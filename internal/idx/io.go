@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/nabla-go/nabla/internal/iosize"
 )
 
 // chunkSize is the first chunk in which Read takes the data of an input
@@ -45,7 +47,7 @@ type Reader struct {
 // anything is allocated. A gzip stream is reported as such (Open undoes
 // compression).
 func NewReader(r io.Reader) (*Reader, error) {
-	return newReader(r, streamSize(r), "the input")
+	return newReader(r, iosize.Remaining(r), "the input")
 }
 
 // NewReaderSize is NewReader for an input whose length the caller knows
@@ -58,7 +60,7 @@ func NewReaderSize(r io.Reader, size int64) (*Reader, error) {
 // StreamSize returns how many bytes r holds from where it stands, or -1
 // when r does not tell: readers with a Len method (*bytes.Reader,
 // *bytes.Buffer, *strings.Reader) and regular files are measured.
-func StreamSize(r io.Reader) int64 { return streamSize(r) }
+func StreamSize(r io.Reader) int64 { return iosize.Remaining(r) }
 
 // Open opens the IDX file at path and reads its header (see NewReader),
 // decompressing the file first when it is gzip-compressed; close the
@@ -201,26 +203,6 @@ func (r *Reader) readAll() (*File, error) {
 		return nil, err
 	}
 	return &File{Type: r.Type, Dims: r.Dims, Data: data}, nil
-}
-
-// streamSize returns how many bytes r holds from where it stands, or -1
-// when r does not tell.
-func streamSize(r io.Reader) int64 {
-	switch v := r.(type) {
-	case interface{ Len() int }:
-		return int64(v.Len())
-	case *os.File:
-		st, err := v.Stat()
-		if err != nil || !st.Mode().IsRegular() {
-			return -1
-		}
-		pos, err := v.Seek(0, io.SeekCurrent)
-		if err != nil || pos > st.Size() {
-			return -1
-		}
-		return st.Size() - pos
-	}
-	return -1
 }
 
 // newReader reads the header; size is the number of bytes r holds, or -1

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/iosize"
 )
 
 // chunkSize bounds how much Read allocates ahead of the data it has
@@ -124,25 +125,8 @@ func Read(r io.Reader) (Array, error) {
 }
 
 // StreamSize returns how many bytes r holds from where it stands, or -1
-// when r does not tell: readers with a Len method (*bytes.Reader,
-// *bytes.Buffer, *strings.Reader) and regular files are measured.
-func StreamSize(r io.Reader) int64 {
-	switch v := r.(type) {
-	case interface{ Len() int }:
-		return int64(v.Len())
-	case *os.File:
-		st, err := v.Stat()
-		if err != nil || !st.Mode().IsRegular() {
-			return -1
-		}
-		pos, err := v.Seek(0, io.SeekCurrent)
-		if err != nil || pos > st.Size() {
-			return -1
-		}
-		return st.Size() - pos
-	}
-	return -1
-}
+// when r does not tell (see iosize.Remaining).
+func StreamSize(r io.Reader) int64 { return iosize.Remaining(r) }
 
 // ReadFile reads the .npy file at path (see Read). Data after the array is
 // ignored, as NumPy does.

@@ -89,3 +89,18 @@ func ExampleTensor_AddInPlace() {
 	// Output:
 	// tensor([11., 22., 33.])
 }
+
+// AvgPool2d downsamples by window means; padding counts as zeros in the
+// mean (F.avg_pool2d with count_include_pad=True), which darkens the
+// border windows.
+func ExampleAvgPool2d() {
+	x := tensor.Full(4, 1, 1, 2, 2)
+	g := tensor.ConvGeometry{KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2}
+	fmt.Println(tensor.AvgPool2d(x, g))
+	g.PadH, g.PadW = 1, 1
+	fmt.Println(tensor.AvgPool2d(x, g))
+	// Output:
+	// tensor([[[[4.]]]])
+	// tensor([[[[1., 1.],
+	//           [1., 1.]]]])
+}

@@ -58,7 +58,7 @@ func TestDropoutMask(t *testing.T) {
 				y.BackwardWith(g)
 
 				// The mask of counters offset.. under seed, applied to ones.
-				mask := tensor.DropoutWith(tensor.Of(dt).Ones(shape...), c.p, seed, offset)
+				mask := tensorOps.DropoutWith(tensor.Of(dt).Ones(shape...), c.p, seed, offset)
 				if x.Numel() >= 1000 {
 					kept := mask.Ne(0.0).As(tensor.Float64).Mean().Item()
 					require.InDelta(t, 1-c.p, kept, 0.05, "share kept")
@@ -83,7 +83,7 @@ func TestDropoutDefaultGenerator(t *testing.T) {
 	require.Equal(t, [2]uint64{9, 200}, [2]uint64{seed, off})
 	after := tensor.DefaultGenerator().State()
 	require.Equal(t, before[:5056], after[:5056], "dropout leaves the Mersenne Twister where it was")
-	mask := tensor.DropoutWith(tensor.OnesLike(x), 0.4, 9, 0)
+	mask := tensorOps.DropoutWith(tensor.OnesLike(x), 0.4, 9, 0)
 	require.Equal(t, floatBits(t, x.Mul(mask)), floatBits(t, y))
 }
 
@@ -124,13 +124,13 @@ func TestActivationGradErrors(t *testing.T) {
 		kind error
 		msg  string
 	}{
-		{"no fused gradient", func() { tensor.ActivationGrad(device.Exp, g, g, 0, 0) }, tensor.ErrArgument, "exp has no fused gradient"},
-		{"negative elu alpha", func() { tensor.ActivationGrad(device.Elu, g, g, -1, 0) }, tensor.ErrArgument, "needs alpha >= 0"},
-		{"shapes", func() { tensor.ActivationGrad(device.Relu, g, tensor.Randn(4), 0, 0) }, tensor.ErrShape, "differ in shape"},
-		{"dtypes", func() { tensor.ActivationGrad(device.Relu, g, g.As(tensor.Float64), 0, 0) }, tensor.ErrDType, "dtypes float32 and float64 differ"},
-		{"ints", func() { tensor.ActivationGrad(device.Relu, g.As(tensor.Int64), g.As(tensor.Int64), 0, 0) }, tensor.ErrDType, "needs a float32 or float64 tensor"},
-		{"dropout p", func() { tensor.DropoutWith(g, -1, 0, 0) }, tensor.ErrArgument, "outside [0, 1]"},
-		{"dropout ints", func() { tensor.Dropout(g.As(tensor.Int64), 0.5, nil) }, tensor.ErrDType, "needs a float32 or float64 tensor"},
+		{"no fused gradient", func() { tensorOps.ActivationGrad(device.Exp, g, g, 0, 0) }, tensor.ErrArgument, "exp has no fused gradient"},
+		{"negative elu alpha", func() { tensorOps.ActivationGrad(device.Elu, g, g, -1, 0) }, tensor.ErrArgument, "needs alpha >= 0"},
+		{"shapes", func() { tensorOps.ActivationGrad(device.Relu, g, tensor.Randn(4), 0, 0) }, tensor.ErrShape, "differ in shape"},
+		{"dtypes", func() { tensorOps.ActivationGrad(device.Relu, g, g.As(tensor.Float64), 0, 0) }, tensor.ErrDType, "dtypes float32 and float64 differ"},
+		{"ints", func() { tensorOps.ActivationGrad(device.Relu, g.As(tensor.Int64), g.As(tensor.Int64), 0, 0) }, tensor.ErrDType, "needs a float32 or float64 tensor"},
+		{"dropout p", func() { tensorOps.DropoutWith(g, -1, 0, 0) }, tensor.ErrArgument, "outside [0, 1]"},
+		{"dropout ints", func() { tensorOps.Dropout(g.As(tensor.Int64), 0.5, nil) }, tensor.ErrDType, "needs a float32 or float64 tensor"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := tensor.Catch(c.f)

@@ -13,6 +13,9 @@
 // small function per operation.
 // Operations dispatch only through package tensor, so they run unchanged on
 // every device.
+// The backward kernels and fused primitives the rules call are not part of
+// tensor's API: they come through the internal bridge internal/prim, which
+// also carries the fused Linear-and-activation operation to nn.
 //
 // A Var in the graph hands out its data only through Detach, which returns
 // the tensor cut from the graph: the notes' x.detach().cpu().numpy() is

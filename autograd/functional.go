@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/nabla-go/nabla/internal/prim"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -48,7 +49,7 @@ func Linear(x, w, b *Var) *Var {
 	if b != nil {
 		// y is the product's fresh output: add the bias into it rather
 		// than into a new tensor (bit for bit what y.Add(b) gives).
-		y.BiasActivationInPlace(b.data, Activation{})
+		tensorOps.BiasActivationInPlace(y, b.data, prim.Activation{})
 	}
 	y = y.Reshape(append(slices.Clone(xShape[:len(xShape)-1]), out)...)
 	r := linearRule(x2, w.data, xShape, x.requiresGrad, b != nil)
@@ -187,8 +188,8 @@ func AvgPool2d(x *Var, opt Pool2dOptions) *Var {
 // the expected value is unchanged and evaluation needs no rescaling. The
 // mask is drawn from gen, or from the default generator when gen is nil,
 // so tensor.ManualSeed makes it reproducible. It is never stored: the
-// backward pass recomputes it from the same Philox counters
-// (tensor.Dropout). p = 0 returns x; p = 1 zeroes everything.
+// backward pass recomputes it from the same Philox counters. p = 0
+// returns x; p = 1 zeroes everything.
 func Dropout(x *Var, p float64, gen *tensor.Generator) *Var {
 	const op = "Dropout"
 	if !(p >= 0 && p <= 1) {
@@ -202,7 +203,7 @@ func Dropout(x *Var, p float64, gen *tensor.Generator) *Var {
 		mask := tensor.ZerosLike(x.data)
 		return record(op, x.data.Mul(mask), mulByRule(mask), x)
 	}
-	y, seed, offset := tensor.Dropout(x.data, p, gen)
+	y, seed, offset := tensorOps.Dropout(x.data, p, gen)
 	return record(op, y, dropoutRule(p, seed, offset), x)
 }
 
@@ -267,7 +268,7 @@ func BatchNorm(x *Var, runningMean, runningVar *tensor.Tensor, weight, bias *Var
 			failf(op, tensor.ErrShape, "expected more than 1 value per channel when training, got input of shape %v", x.Shape())
 		}
 		var v *tensor.Tensor
-		mean, v = tensor.BatchNormStats(xd) // [C] each; v is the biased variance
+		mean, v = tensorOps.BatchNormStats(xd) // [C] each; v is the biased variance
 		invstd = v.Add(eps).Rsqrt()
 		if runningMean != nil {
 			runningMean.CopyFrom(runningMean.Affine(1-momentum, 0).Add(mean.Mul(momentum)))
@@ -290,7 +291,7 @@ func BatchNorm(x *Var, runningMean, runningVar *tensor.Tensor, weight, bias *Var
 	// x̂ is kept only for a backward pass that will happen (record keeps
 	// the rule under the same condition).
 	keep := IsGradEnabled() && slices.ContainsFunc(inputs, func(v *Var) bool { return v.requiresGrad })
-	y, xhat := tensor.BatchNormForward(xd, mean, invstd, w, b, keep)
-	want := tensor.BatchNormGrads{X: x.requiresGrad, Weight: weight != nil && weight.requiresGrad, Bias: bias != nil && bias.requiresGrad}
+	y, xhat := tensorOps.BatchNormForward(xd, mean, invstd, w, b, keep)
+	want := prim.BatchNormGrads{X: x.requiresGrad, Weight: weight != nil && weight.requiresGrad, Bias: bias != nil && bias.requiresGrad}
 	return record(op, y, batchNormRule(xhat, invstd, w, training, want, weight != nil, bias != nil), inputs...)
 }

@@ -177,7 +177,7 @@ func pick(op string, s *Var, labels *tensor.Tensor) *Var {
 // Int64 class labels, reduced by r (F.cross_entropy): for a row x and label
 // k, logsumexp(x) - x[k]. Scores are [N, C] with labels [N], or [N, C, d1,
 // ...] with labels [N, d1, ...], or [C] with a 0-D label. It is computed in
-// one fused, stable pass over the scores (tensor.CrossEntropy) whose
+// one fused, stable pass over the scores whose
 // gradient, Softmax(x) - onehot(k), is another single pass, so it must not
 // be preceded by Softmax or LogSoftmax.
 func CrossEntropy(logits *Var, labels *tensor.Tensor, r Reduction) *Var {
@@ -187,7 +187,7 @@ func CrossEntropy(logits *Var, labels *tensor.Tensor, r Reduction) *Var {
 	// classLabels has checked everything but the labels' values, so an
 	// error here is a label out of range (found at once on the CPU; a GPU
 	// reports it when a result is next read).
-	if err := tensor.Catch(func() { l, lse = tensor.CrossEntropy(x.data, lab) }); err != nil {
+	if err := tensor.Catch(func() { l, lse = tensorOps.CrossEntropy(x.data, lab) }); err != nil {
 		failf(op, tensor.ErrIndex, "a class label is outside [0, %d): %v", x.Size(1), err)
 	}
 	v := record(op, l, crossEntropyRule(x.data, lse, lab), x)

@@ -4,13 +4,9 @@ import (
 	"slices"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/prim"
 	"github.com/nabla-go/nabla/tensor"
 )
-
-// Activation names the activation LinearActivation applies and its
-// parameter, for example tensor.Activation{Kind: tensor.ActLeakyRelu,
-// Alpha: 0.01}. The zero value is none.
-type Activation = tensor.Activation
 
 // checkLinear validates the operands of x·wᵀ + b (b may be nil) and
 // returns the weight's input and output sizes.
@@ -29,14 +25,14 @@ func checkLinear(op string, x, w, b *Var) (in, out int) {
 	return in, out
 }
 
-// LinearActivation returns act(x·wᵀ + b), Linear followed by the
+// linearActivation returns act(x·wᵀ + b), Linear followed by the
 // activation, as one recorded operation: the bias and the activation are
 // applied in a single pass over the matrix product's output (in place
 // where the backward pass does not need the pre-activation values), and
 // the backward pass computes the activation's gradient and then the
 // linear one. Values and gradients equal those of Linear followed by the
 // activation's Var method bit for bit. b may be nil.
-func LinearActivation(x, w, b *Var, act Activation) *Var {
+func linearActivation(x, w, b *Var, act prim.Activation) *Var {
 	const op = "LinearActivation"
 	in, out := checkLinear(op, x, w, b)
 	fromInput := activationNeedsInput(op, act)
@@ -55,11 +51,11 @@ func LinearActivation(x, w, b *Var, act Activation) *Var {
 	var keep, res *tensor.Tensor
 	switch {
 	case b == nil:
-		res = act.Apply(y)
+		res = tensorOps.ApplyActivation(act, y)
 	case tracked && fromInput:
-		res = y.BiasActivation(b.data, act)
+		res = tensorOps.BiasActivation(y, b.data, act)
 	default:
-		res = y.BiasActivationInPlace(b.data, act)
+		res = tensorOps.BiasActivationInPlace(y, b.data, act)
 	}
 	if tracked && fromInput {
 		keep = y
@@ -92,16 +88,16 @@ func LinearActivation(x, w, b *Var, act Activation) *Var {
 // rather than its output alone, and panics on an unknown kind. ReLU, and
 // LeakyReLU and ELU with a parameter >= 0, are positive exactly where
 // their input is, so their output decides the branch.
-func activationNeedsInput(op string, act Activation) bool {
+func activationNeedsInput(op string, act prim.Activation) bool {
 	switch act.Kind {
-	case tensor.ActNone, tensor.ActRelu, tensor.ActSigmoid, tensor.ActTanh:
+	case prim.ActNone, prim.ActRelu, prim.ActSigmoid, prim.ActTanh:
 		return false
-	case tensor.ActLeakyRelu, tensor.ActElu:
+	case prim.ActLeakyRelu, prim.ActElu:
 		return !(act.Alpha >= 0)
-	case tensor.ActSoftplus, tensor.ActGelu:
+	case prim.ActSoftplus, prim.ActGelu:
 		return true
 	}
-	failf(op, tensor.ErrArgument, "unknown activation %v; use one of the tensor.Act* kinds", act)
+	failf(op, tensor.ErrArgument, "unknown activation %v; use one of the prim.Act* kinds", act)
 	return false
 }
 
@@ -110,7 +106,7 @@ func activationNeedsInput(op string, act Activation) bool {
 // so (z is nil otherwise). It builds the very rules that the Var methods
 // (Relu, Sigmoid, ...) record, from the same operands, so the chain of
 // separate operations gives the same bits.
-func activationGrad(act Activation, g, z, out *tensor.Tensor) *tensor.Tensor {
+func activationGrad(act prim.Activation, g, z, out *tensor.Tensor) *tensor.Tensor {
 	// sign decides the branch of LeakyReLU: the input when it is kept,
 	// else the output, which is positive exactly where the input is.
 	sign := z
@@ -119,21 +115,21 @@ func activationGrad(act Activation, g, z, out *tensor.Tensor) *tensor.Tensor {
 	}
 	var r rule
 	switch act.Kind {
-	case tensor.ActNone:
+	case prim.ActNone:
 		return g
-	case tensor.ActRelu:
+	case prim.ActRelu:
 		r = activationRule(device.Relu, out, 0, 0)
-	case tensor.ActLeakyRelu:
+	case prim.ActLeakyRelu:
 		r = leakyReluRule(sign, act.Alpha)
-	case tensor.ActSigmoid:
+	case prim.ActSigmoid:
 		r = sigmoidRule(out)
-	case tensor.ActTanh:
+	case prim.ActTanh:
 		r = tanhRule(out)
-	case tensor.ActElu:
+	case prim.ActElu:
 		r = eluRule(z, out, act.Alpha)
-	case tensor.ActSoftplus:
+	case prim.ActSoftplus:
 		r = softplusRule(z)
-	case tensor.ActGelu:
+	case prim.ActGelu:
 		r = geluRule(z)
 	}
 	return r(g)[0]

@@ -7,41 +7,42 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/nabla-go/nabla/internal/prim"
 	"github.com/nabla-go/nabla/tensor"
 )
 
 // fusedActivations covers every kind, and LeakyReLU and ELU with a
 // negative parameter, where the backward pass rebuilds the
 // pre-activation instead of reading the output.
-var fusedActivations = []Activation{
-	{Kind: tensor.ActNone},
-	{Kind: tensor.ActRelu},
-	{Kind: tensor.ActLeakyRelu, Alpha: 0.01},
-	{Kind: tensor.ActLeakyRelu, Alpha: -0.2},
-	{Kind: tensor.ActSigmoid},
-	{Kind: tensor.ActTanh},
-	{Kind: tensor.ActElu, Alpha: 1},
-	{Kind: tensor.ActElu, Alpha: -0.5},
-	{Kind: tensor.ActSoftplus},
-	{Kind: tensor.ActGelu},
+var fusedActivations = []prim.Activation{
+	{Kind: prim.ActNone},
+	{Kind: prim.ActRelu},
+	{Kind: prim.ActLeakyRelu, Alpha: 0.01},
+	{Kind: prim.ActLeakyRelu, Alpha: -0.2},
+	{Kind: prim.ActSigmoid},
+	{Kind: prim.ActTanh},
+	{Kind: prim.ActElu, Alpha: 1},
+	{Kind: prim.ActElu, Alpha: -0.5},
+	{Kind: prim.ActSoftplus},
+	{Kind: prim.ActGelu},
 }
 
 // applyVar applies act with the Var methods: the unfused chain.
-func applyVar(act Activation, v *Var) *Var {
+func applyVar(act prim.Activation, v *Var) *Var {
 	switch act.Kind {
-	case tensor.ActRelu:
+	case prim.ActRelu:
 		return v.Relu()
-	case tensor.ActLeakyRelu:
+	case prim.ActLeakyRelu:
 		return v.LeakyRelu(act.Alpha)
-	case tensor.ActSigmoid:
+	case prim.ActSigmoid:
 		return v.Sigmoid()
-	case tensor.ActTanh:
+	case prim.ActTanh:
 		return v.Tanh()
-	case tensor.ActElu:
+	case prim.ActElu:
 		return v.Elu(act.Alpha)
-	case tensor.ActSoftplus:
+	case prim.ActSoftplus:
 		return v.Softplus()
-	case tensor.ActGelu:
+	case prim.ActGelu:
 		return v.Gelu()
 	}
 	return v
@@ -86,7 +87,7 @@ func TestLinearActivationMatchesUnfused(t *testing.T) {
 							}
 							var y *Var
 							if fused {
-								y = LinearActivation(xv, wv, bv, act)
+								y = linearActivation(xv, wv, bv, act)
 							} else {
 								y = applyVar(act, Linear(xv, wv, bv))
 							}
@@ -117,11 +118,11 @@ func TestGradCheckLinearActivation(t *testing.T) {
 	for _, act := range fusedActivations {
 		cases = append(cases,
 			gradCase{act.String() + "/batch", randns(s(5, 3), s(4, 3), s(4)),
-				func(x []*Var) *Var { return LinearActivation(x[0], x[1], x[2], act) }},
+				func(x []*Var) *Var { return linearActivation(x[0], x[1], x[2], act) }},
 			gradCase{act.String() + "/3-D no bias", randns(s(2, 3, 3), s(4, 3)),
-				func(x []*Var) *Var { return LinearActivation(x[0], x[1], nil, act) }},
+				func(x []*Var) *Var { return linearActivation(x[0], x[1], nil, act) }},
 			gradCase{act.String() + "/transposed input", randns(s(3, 5), s(2, 3), s(2)),
-				func(x []*Var) *Var { return LinearActivation(x[0].T(), x[1], x[2], act) }},
+				func(x []*Var) *Var { return linearActivation(x[0].T(), x[1], x[2], act) }},
 		)
 	}
 	runGradCases(t, cases)
@@ -132,31 +133,31 @@ func TestGradCheckLinearActivation(t *testing.T) {
 func TestLinearActivationNoGrad(t *testing.T) {
 	gen := tensor.NewGenerator(22)
 	x, w, b := randn(gen, 4, 3), Param(randn(gen, 2, 3)), Param(randn(gen, 2))
-	act := Activation{Kind: tensor.ActGelu}
-	want := LinearActivation(Const(x), w, b, act)
+	act := prim.Activation{Kind: prim.ActGelu}
+	want := linearActivation(Const(x), w, b, act)
 	require.True(t, want.RequiresGrad())
 	var got *Var
-	NoGrad(func() { got = LinearActivation(Const(x), w, b, act) })
+	NoGrad(func() { got = linearActivation(Const(x), w, b, act) })
 	require.False(t, got.RequiresGrad())
 	require.Equal(t, rawBits(want.Detach()), rawBits(got.Detach()))
-	consts := LinearActivation(Const(x), Const(w.Detach()), Const(b.Detach()), act)
+	consts := linearActivation(Const(x), Const(w.Detach()), Const(b.Detach()), act)
 	require.False(t, consts.RequiresGrad())
 	require.Equal(t, rawBits(want.Detach()), rawBits(consts.Detach()))
 }
 
 func TestLinearActivationErrors(t *testing.T) {
 	x, w, b := Const(tensor.Ones(2, 3)), Param(tensor.Ones(4, 3)), Param(tensor.Ones(4))
-	relu := Activation{Kind: tensor.ActRelu}
+	relu := prim.Activation{Kind: prim.ActRelu}
 	cases := []struct {
 		name string
 		f    func()
 		msg  string
 	}{
-		{"weight rank", func() { LinearActivation(x, b, nil, relu) }, "LinearActivation: weight must be [out, in]"},
-		{"input features", func() { LinearActivation(Const(tensor.Ones(2, 5)), w, b, relu) }, "input of shape [2 5] does not end in the 3 input features"},
-		{"bias shape", func() { LinearActivation(x, w, Param(tensor.Ones(3)), relu) }, "bias must be [4], got shape [3]"},
-		{"dtype", func() { LinearActivation(x, w, Param(tensor.Ones(4).As(tensor.Float64)), relu) }, "dtypes"},
-		{"activation", func() { LinearActivation(x, w, b, Activation{Kind: 77}) }, "unknown activation Activation(77)"},
+		{"weight rank", func() { linearActivation(x, b, nil, relu) }, "LinearActivation: weight must be [out, in]"},
+		{"input features", func() { linearActivation(Const(tensor.Ones(2, 5)), w, b, relu) }, "input of shape [2 5] does not end in the 3 input features"},
+		{"bias shape", func() { linearActivation(x, w, Param(tensor.Ones(3)), relu) }, "bias must be [4], got shape [3]"},
+		{"dtype", func() { linearActivation(x, w, Param(tensor.Ones(4).As(tensor.Float64)), relu) }, "dtypes"},
+		{"activation", func() { linearActivation(x, w, b, prim.Activation{Kind: 77}) }, "unknown activation Activation(77)"},
 	}
 	for _, c := range cases {
 		err := tensor.Catch(c.f)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/nabla-go/nabla/internal/prim"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -24,7 +25,7 @@ func BenchmarkLinearReLU(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("batch=%d/fused", batch), func(b *testing.B) {
 			benchStep(b, func(x *Var, ps []*Var) *Var {
-				return LinearActivation(x, ps[0], ps[1], Activation{Kind: tensor.ActRelu})
+				return linearActivation(x, ps[0], ps[1], prim.Activation{Kind: prim.ActRelu})
 			}, x, w, bias)
 		})
 		b.Run(fmt.Sprintf("batch=%d/accumulate", batch), func(b *testing.B) {

@@ -93,10 +93,10 @@ func squareRule(a *tensor.Tensor) rule {
 }
 
 // activationRule is the gradient of the activation op computed in one
-// fused pass (tensor.ActivationGrad) from a: the forward input or output,
+// fused pass (prim's ActivationGrad) from a: the forward input or output,
 // whichever op's gradient reads.
 func activationRule(op device.UnaryOp, a *tensor.Tensor, alpha, beta float64) rule {
-	return func(g *tensor.Tensor) []*tensor.Tensor { return one(tensor.ActivationGrad(op, g, a, alpha, beta)) }
+	return func(g *tensor.Tensor) []*tensor.Tensor { return one(tensorOps.ActivationGrad(op, g, a, alpha, beta)) }
 }
 
 func sigmoidRule(out *tensor.Tensor) rule { return activationRule(device.Sigmoid, out, 0, 0) }

@@ -1,6 +1,9 @@
 package autograd
 
-import "github.com/nabla-go/nabla/tensor"
+import (
+	"github.com/nabla-go/nabla/internal/prim"
+	"github.com/nabla-go/nabla/tensor"
+)
 
 // The gradient rules of the neural-network functions in functional.go and
 // functional_loss.go, one small function per operation, in the style of
@@ -26,11 +29,11 @@ func linearRule(x2, w *tensor.Tensor, xShape []int, needX, hasBias bool) rule {
 }
 
 // conv2dRule computes the gradients of x, w and (when hasBias) the bias
-// with tensor.Conv2dBackward, from the forward's input and weight; the
+// with prim's Conv2dBackward, from the forward's input and weight; the
 // input's gradient only when needX, the weight's only when needW.
 func conv2dRule(x, w *tensor.Tensor, geom tensor.ConvGeometry, needX, needW, hasBias bool) rule {
 	return func(g *tensor.Tensor) []*tensor.Tensor {
-		gx, gw, gb := tensor.Conv2dBackward(g, x, w, geom, needX, needW, hasBias)
+		gx, gw, gb := tensorOps.Conv2dBackward(g, x, w, geom, needX, needW, hasBias)
 		if !hasBias {
 			return pair(gx, gw)
 		}
@@ -42,14 +45,14 @@ func conv2dRule(x, w *tensor.Tensor, geom tensor.ConvGeometry, needX, needW, has
 // its maximum (idx, from the forward pass).
 func maxPool2dRule(idx *tensor.Tensor, xShape []int, geom tensor.ConvGeometry) rule {
 	return func(g *tensor.Tensor) []*tensor.Tensor {
-		return one(tensor.MaxPool2dBackward(g, idx, xShape[2], xShape[3], geom))
+		return one(tensorOps.MaxPool2dBackward(g, idx, xShape[2], xShape[3], geom))
 	}
 }
 
 // avgPool2dRule spreads each window's gradient evenly over its taps.
 func avgPool2dRule(xShape []int, geom tensor.ConvGeometry) rule {
 	return func(g *tensor.Tensor) []*tensor.Tensor {
-		return one(tensor.AvgPool2dBackward(g, xShape[2], xShape[3], geom))
+		return one(tensorOps.AvgPool2dBackward(g, xShape[2], xShape[3], geom))
 	}
 }
 
@@ -63,7 +66,7 @@ func mulByRule(m *tensor.Tensor) rule {
 // Philox counters starting at offset under seed, recomputing it instead
 // of keeping it.
 func dropoutRule(p float64, seed, offset uint64) rule {
-	return func(g *tensor.Tensor) []*tensor.Tensor { return one(tensor.DropoutWith(g, p, seed, offset)) }
+	return func(g *tensor.Tensor) []*tensor.Tensor { return one(tensorOps.DropoutWith(g, p, seed, offset)) }
 }
 
 // batchNormRule: with x̂ = (x - μ)·σ⁻¹, w the weight (1 when absent) and
@@ -76,9 +79,9 @@ func dropoutRule(p float64, seed, offset uint64) rule {
 // db = Σ g. One backend primitive computes the gradients want asks for;
 // the rule returns them in input order (x, then weight and bias when
 // present), nil where not wanted.
-func batchNormRule(xhat, invstd, w *tensor.Tensor, training bool, want tensor.BatchNormGrads, hasW, hasB bool) rule {
+func batchNormRule(xhat, invstd, w *tensor.Tensor, training bool, want prim.BatchNormGrads, hasW, hasB bool) rule {
 	return func(g *tensor.Tensor) []*tensor.Tensor {
-		dx, dw, db := tensor.BatchNormBackward(g, xhat, invstd, w, training, want)
+		dx, dw, db := tensorOps.BatchNormBackward(g, xhat, invstd, w, training, want)
 		out := []*tensor.Tensor{dx}
 		if hasW {
 			out = append(out, dw)
@@ -111,6 +114,6 @@ func bceWithLogitsRule(x, t *tensor.Tensor) rule {
 // from the forward's lse, with no softmax or one-hot tensor in between.
 func crossEntropyRule(x, lse, labels *tensor.Tensor) rule {
 	return func(g *tensor.Tensor) []*tensor.Tensor {
-		return one(tensor.CrossEntropyBackward(x, lse, labels, g))
+		return one(tensorOps.CrossEntropyBackward(x, lse, labels, g))
 	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/nabla-go/nabla/autograd"
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/prim"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -17,7 +18,7 @@ type FuncModule struct {
 	// act is set by the built-in activation constructors: f is then
 	// exactly that activation, and Sequential may fuse it into a
 	// preceding Linear (see fusedActivation).
-	act *tensor.Activation
+	act *prim.Activation
 }
 
 // Func returns a module that applies f; name is what String prints (for
@@ -55,17 +56,17 @@ func Threshold(threshold, value float64) *FuncModule {
 
 // Sigmoid returns 1/(1+e^-x) (torch.nn.Sigmoid).
 func Sigmoid() *FuncModule {
-	return activation("Sigmoid()", (*autograd.Var).Sigmoid, tensor.Activation{Kind: tensor.ActSigmoid})
+	return activation("Sigmoid()", (*autograd.Var).Sigmoid, prim.Activation{Kind: prim.ActSigmoid})
 }
 
 // Tanh returns the hyperbolic tangent (torch.nn.Tanh).
 func Tanh() *FuncModule {
-	return activation("Tanh()", (*autograd.Var).Tanh, tensor.Activation{Kind: tensor.ActTanh})
+	return activation("Tanh()", (*autograd.Var).Tanh, prim.Activation{Kind: prim.ActTanh})
 }
 
 // ReLU returns max(x, 0) (torch.nn.ReLU).
 func ReLU() *FuncModule {
-	return activation("ReLU()", (*autograd.Var).Relu, tensor.Activation{Kind: tensor.ActRelu})
+	return activation("ReLU()", (*autograd.Var).Relu, prim.Activation{Kind: prim.ActRelu})
 }
 
 // LeakyReLU returns x where x > 0 and slope·x elsewhere
@@ -73,7 +74,7 @@ func ReLU() *FuncModule {
 func LeakyReLU(slope float64) *FuncModule {
 	return activation(fmt.Sprintf("LeakyReLU(negative_slope=%v)", slope),
 		func(x *autograd.Var) *autograd.Var { return x.LeakyRelu(slope) },
-		tensor.Activation{Kind: tensor.ActLeakyRelu, Alpha: slope})
+		prim.Activation{Kind: prim.ActLeakyRelu, Alpha: slope})
 }
 
 // ELU returns x where x > 0 and alpha·(e^x - 1) elsewhere (torch.nn.ELU;
@@ -81,17 +82,17 @@ func LeakyReLU(slope float64) *FuncModule {
 func ELU(alpha float64) *FuncModule {
 	return activation(fmt.Sprintf("ELU(alpha=%v)", alpha),
 		func(x *autograd.Var) *autograd.Var { return x.Elu(alpha) },
-		tensor.Activation{Kind: tensor.ActElu, Alpha: alpha})
+		prim.Activation{Kind: prim.ActElu, Alpha: alpha})
 }
 
 // GELU returns x·Φ(x) (torch.nn.GELU, the exact form).
 func GELU() *FuncModule {
-	return activation("GELU(approximate='none')", (*autograd.Var).Gelu, tensor.Activation{Kind: tensor.ActGelu})
+	return activation("GELU(approximate='none')", (*autograd.Var).Gelu, prim.Activation{Kind: prim.ActGelu})
 }
 
 // Softplus returns ln(1+e^x) (torch.nn.Softplus with beta 1).
 func Softplus() *FuncModule {
-	return activation("Softplus(beta=1, threshold=20)", (*autograd.Var).Softplus, tensor.Activation{Kind: tensor.ActSoftplus})
+	return activation("Softplus(beta=1, threshold=20)", (*autograd.Var).Softplus, prim.Activation{Kind: prim.ActSoftplus})
 }
 
 // Softmax returns e^x / Σ e^x along dim (torch.nn.Softmax).

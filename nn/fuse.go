@@ -2,31 +2,35 @@ package nn
 
 import (
 	"github.com/nabla-go/nabla/autograd"
-	"github.com/nabla-go/nabla/tensor"
+	"github.com/nabla-go/nabla/internal/prim"
 )
+
+// autogradOps carries autograd's fused Linear-and-activation operation,
+// which is no API of autograd, to Sequential.
+var autogradOps = prim.AutogradOps[*autograd.Var]()
 
 // activation returns a FuncModule that applies f, which must be exactly
 // act; Sequential then may run it fused with a preceding Linear.
-func activation(name string, f func(*autograd.Var) *autograd.Var, act tensor.Activation) *FuncModule {
+func activation(name string, f func(*autograd.Var) *autograd.Var, act prim.Activation) *FuncModule {
 	m := Func(name, f)
 	m.act = &act
 	return m
 }
 
 // fusedActivation reports whether the layers a and b, adjacent in a
-// Sequential, can run as one autograd.LinearActivation, and returns the
+// Sequential, can run as one fused LinearActivation, and returns the
 // Linear and the activation. Only the exact types qualify: a nn.Linear
 // and a built-in activation module. A user's module, even one embedding
 // LinearModule or wrapping an activation with Func, runs unfused, since
 // its Forward may do anything.
-func fusedActivation(a, b Module) (*LinearModule, tensor.Activation, bool) {
+func fusedActivation(a, b Module) (*LinearModule, prim.Activation, bool) {
 	lin, ok := a.(*LinearModule)
 	if !ok {
-		return nil, tensor.Activation{}, false
+		return nil, prim.Activation{}, false
 	}
 	f, ok := b.(*FuncModule)
 	if !ok || f.act == nil {
-		return nil, tensor.Activation{}, false
+		return nil, prim.Activation{}, false
 	}
 	return lin, *f.act, true
 }
@@ -50,7 +54,7 @@ func fusedActivation(a, b Module) (*LinearModule, tensor.Activation, bool) {
 // rounding, Sigmoid's saturation) could change which maximum is first.
 func reluBeforeMaxPool(a, b Module) (*FuncModule, *PoolModule, bool) {
 	f, ok := a.(*FuncModule)
-	if !ok || f.act == nil || f.act.Kind != tensor.ActRelu {
+	if !ok || f.act == nil || f.act.Kind != prim.ActRelu {
 		return nil, nil, false
 	}
 	p, ok := b.(*PoolModule)

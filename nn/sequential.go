@@ -44,7 +44,7 @@ func (s *SequentialModule) At(i int) Module { return s.layers[i] }
 
 // Forward applies every layer in order. A Linear directly followed by a
 // built-in activation (ReLU, LeakyReLU, Sigmoid, Tanh, ELU, GELU,
-// Softplus) runs as one autograd.LinearActivation, which applies the bias
+// Softplus) runs as one fused operation, which applies the bias
 // and the activation in one pass; a ReLU directly followed by max pooling
 // runs after the pooling, on the smaller tensor (see reluBeforeMaxPool).
 // Values and gradients are those of the layers run one after the other in
@@ -69,7 +69,7 @@ func (s *SequentialModule) forwardAt(x *autograd.Var, path string) *autograd.Var
 		}
 		if i+1 < len(s.layers) && !tracing() {
 			if lin, act, ok := fusedActivation(s.layers[i], s.layers[i+1]); ok {
-				x = autograd.LinearActivation(x, lin.Weight, lin.Bias, act)
+				x = autogradOps.LinearActivation(x, lin.Weight, lin.Bias, act)
 				i++
 				continue
 			}

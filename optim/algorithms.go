@@ -4,8 +4,14 @@ import (
 	"math"
 
 	"github.com/nabla-go/nabla/autograd"
+	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/prim"
 	"github.com/nabla-go/nabla/tensor"
 )
+
+// tensorOps holds the fused optimizer steps, which package tensor keeps
+// out of its API.
+var tensorOps = prim.TensorOps[*tensor.Tensor, *tensor.Generator]()
 
 // State slot names, as PyTorch's optimizers name them.
 const (
@@ -72,12 +78,12 @@ var sgdAlgorithm = &algorithm{
 	fused: sgdFused,
 }
 
-// sgdFused is SGD's update as one backend pass (tensor.FusedSGDStep).
+// sgdFused is SGD's update as one backend pass (prim's FusedSGDStep).
 func sgdFused(c *config, p, g *tensor.Tensor, st *paramState) bool {
-	if !tensor.CanFuseOptim(p, g) {
+	if !tensorOps.CanFuseOptim(p, g) {
 		return false
 	}
-	h := tensor.OptimHyper{LR: c.lr, WeightDecay: c.weightDecay, Maximize: c.maximize,
+	h := device.OptimHyper{LR: c.lr, WeightDecay: c.weightDecay, Maximize: c.maximize,
 		Momentum: c.momentum, Dampening: c.dampening, Nesterov: c.nesterov}
 	st.own()
 	var buf *tensor.Tensor
@@ -86,11 +92,11 @@ func sgdFused(c *config, p, g *tensor.Tensor, st *paramState) bool {
 		if buf == nil {
 			buf = tensor.ZerosLike(p) // overwritten with the gradient
 			h.FirstStep = true
-		} else if !tensor.CanFuseOptim(p, buf) {
+		} else if !tensorOps.CanFuseOptim(p, buf) {
 			return false
 		}
 	}
-	tensor.FusedSGDStep(p, g, buf, h)
+	tensorOps.FusedSGDStep(p, g, buf, h)
 	if h.FirstStep {
 		st.slots = map[string]*tensor.Tensor{slotMomentum: buf}
 	}
@@ -268,14 +274,14 @@ var adamwAlgorithm = &algorithm{
 }
 
 // adamFused is adamUpdate (with Adam's L2 term, or AdamW's decoupled
-// decay when decoupled) as one backend pass (tensor.FusedAdamStep), with
+// decay when decoupled) as one backend pass (prim's FusedAdamStep), with
 // the bias corrections computed here exactly as adamUpdate does.
 func adamFused(c *config, p, g *tensor.Tensor, st *paramState, decoupled bool) bool {
-	if !tensor.CanFuseOptim(p, g) {
+	if !tensorOps.CanFuseOptim(p, g) {
 		return false
 	}
 	for _, t := range st.slots {
-		if !tensor.CanFuseOptim(p, t) {
+		if !tensorOps.CanFuseOptim(p, t) {
 			return false
 		}
 	}
@@ -297,14 +303,14 @@ func adamFused(c *config, p, g *tensor.Tensor, st *paramState, decoupled bool) b
 	step := float64(st.step)
 	bc1 := 1 - math.Pow(c.beta1, step)
 	bc2 := 1 - math.Pow(c.beta2, step)
-	h := tensor.OptimHyper{Maximize: c.maximize, Beta1: c.beta1, Beta2: c.beta2, Eps: c.eps,
+	h := device.OptimHyper{Maximize: c.maximize, Beta1: c.beta1, Beta2: c.beta2, Eps: c.eps,
 		StepSize: c.lr / bc1, BC2Sqrt: math.Sqrt(bc2), AMSGrad: c.amsgrad, Shrink: 1}
 	if decoupled {
 		h.Shrink = 1 - c.lr*c.weightDecay
 	} else {
 		h.WeightDecay = c.weightDecay
 	}
-	tensor.FusedAdamStep(p, g, st.slots[slotExpAvg], st.slots[slotExpAvgSq], vmax, h)
+	tensorOps.FusedAdamStep(p, g, st.slots[slotExpAvg], st.slots[slotExpAvgSq], vmax, h)
 	return true
 }
 

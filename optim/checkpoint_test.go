@@ -588,13 +588,13 @@ func TestCheckpointGeneratorState(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ckpt.safetensors")
 	tensor.ManualSeed(31)
 	tensor.Randn(3) // a Box-Muller pair's second value stays cached
-	tensor.Dropout(tensor.Ones(17), 0.5, nil)
+	tensorOps.Dropout(tensor.Ones(17), 0.5, nil)
 	data := tensor.NewGenerator(8)
 	tensor.Options{}.WithGenerator(data).RandPerm(50)
 	require.NoError(t, SaveCheckpoint(path, Checkpoint{Epoch: 2, DataGenerator: data}))
 
 	next := func(data *tensor.Generator) [][]float32 {
-		y, _, _ := tensor.Dropout(tensor.Ones(9), 0.5, nil)
+		y, _, _ := tensorOps.Dropout(tensor.Ones(9), 0.5, nil)
 		perm := tensor.Options{}.WithGenerator(data).RandPerm(20).As(tensor.Float32)
 		return [][]float32{tensor.Randn(1).Float32s(), tensor.Randn(20).Float32s(), y.Float32s(), perm.Float32s()}
 	}

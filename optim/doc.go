@@ -43,4 +43,7 @@
 // first 5056 bytes are torch.get_rng_state()'s). A checksum covers
 // everything, so that a corrupt file is reported instead of silently
 // resumed.
+//
+// The fused update kernels behind Step are not part of tensor's API; they
+// come through the internal bridge internal/prim.
 package optim

@@ -6,7 +6,7 @@ import (
 	"github.com/nabla-go/nabla/device"
 )
 
-// ActivationGrad returns g·f'(·), the gradient of the activation op (with
+// activationGrad returns g·f'(·), the gradient of the activation op (with
 // the scalar parameters alpha and beta of the forward op) for the
 // upstream gradient g, in one pass over g and a, without temporaries.
 // a is the tensor op's gradient is computed from, as
@@ -16,7 +16,7 @@ import (
 // given their output instead of their input, which has the same sign.
 // g and a must have one shape, float dtype and device; the result is a
 // new contiguous tensor.
-func ActivationGrad(op device.UnaryOp, g, a *Tensor, alpha, beta float64) *Tensor {
+func activationGrad(op device.UnaryOp, g, a *Tensor, alpha, beta float64) *Tensor {
 	const name = "ActivationGrad"
 	if err := device.UnaryBackwardSupported(op, alpha, beta); err != nil {
 		fail(name, ErrArgument, "%v", err)

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/prim"
 )
 
 // The batch-norm primitives (device.Backend.BatchNormStats,
@@ -12,11 +13,11 @@ import (
 // product of the trailing dimensions (1 for [N, C]), a view when the
 // strides allow it and a contiguous copy otherwise.
 
-// BatchNormStats returns the per-channel mean and biased variance of x,
+// batchNormStats returns the per-channel mean and biased variance of x,
 // an [N, C, ...] float tensor, over every dimension but 1, as two [C]
 // tensors of x's dtype. Both dtypes accumulate in float64 with a
 // numerically stable scheme; an empty batch gives NaN.
-func BatchNormStats(x *Tensor) (mean, variance *Tensor) {
+func batchNormStats(x *Tensor) (mean, variance *Tensor) {
 	const op = "BatchNormStats"
 	x3 := bnPlanes(op, "input", x)
 	c := x3.layout.Shape[1]
@@ -26,12 +27,12 @@ func BatchNormStats(x *Tensor) (mean, variance *Tensor) {
 	return mean, variance
 }
 
-// BatchNormForward normalises x [N, C, ...] per channel: xhat =
+// batchNormForward normalises x [N, C, ...] per channel: xhat =
 // (x - mean)·invstd and y = xhat·weight + bias, with mean, invstd, weight
 // and bias [C] tensors of x's dtype and device (weight and bias may be nil:
 // 1 and 0). y has x's shape; xhat, for the backward pass, is returned only
 // when keepXhat is set (nil otherwise, saving its memory traffic).
-func BatchNormForward(x, mean, invstd, weight, bias *Tensor, keepXhat bool) (y, xhat *Tensor) {
+func batchNormForward(x, mean, invstd, weight, bias *Tensor, keepXhat bool) (y, xhat *Tensor) {
 	const op = "BatchNormForward"
 	x3 := bnPlanes(op, "input", x)
 	bnChannels(op, x, []bnVec{{"mean", mean, true}, {"invstd", invstd, true}, {"weight", weight, false}, {"bias", bias, false}})
@@ -46,19 +47,14 @@ func BatchNormForward(x, mean, invstd, weight, bias *Tensor, keepXhat bool) (y, 
 	return y, xhat
 }
 
-// BatchNormGrads selects the gradients BatchNormBackward computes.
-type BatchNormGrads struct {
-	X, Weight, Bias bool
-}
-
-// BatchNormBackward returns the gradients of BatchNormForward from the
+// batchNormBackward returns the gradients of batchNormForward from the
 // output gradient g and the saved xhat (one [N, C, ...] shape), and invstd
 // and weight ([C]; weight nil means 1), each nil unless want asks for it:
 // dweight = Σ g·xhat and dbias = Σ g over every dimension but 1, and dx =
 // invstd·(w·g - w·(Σg + xhat·Σ g·xhat)/m) in training (m = N·...: the
 // statistics came from the batch) or invstd·w·g in evaluation (they were
 // fixed).
-func BatchNormBackward(g, xhat, invstd, weight *Tensor, training bool, want BatchNormGrads) (dx, dweight, dbias *Tensor) {
+func batchNormBackward(g, xhat, invstd, weight *Tensor, training bool, want prim.BatchNormGrads) (dx, dweight, dbias *Tensor) {
 	const op = "BatchNormBackward"
 	g3 := bnPlanes(op, "gradient", g)
 	sameDevice(op, g, xhat)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/nabla-go/nabla/internal/prim"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -24,19 +25,19 @@ func TestBatchNormPrimitivesMatchComposedOps(t *testing.T) {
 			dims = append(dims, d)
 			bshape = append(bshape, 1)
 		}
-		mean, variance := tensor.BatchNormStats(x)
+		mean, variance := tensorOps.BatchNormStats(x)
 		require.Equal(t, []int{c}, mean.Shape())
 		require.InDeltaSlice(t, x.Mean(dims...).Float64s(), mean.Float64s(), 1e-12)
 		require.InDeltaSlice(t, x.VarCorrected(0, false, dims...).Float64s(), variance.Float64s(), 1e-12)
 
 		invstd := variance.Add(1e-5).Rsqrt()
 		w, b := o.Randn(c), o.Randn(c)
-		y, xhat := tensor.BatchNormForward(x, mean, invstd, w, b, true)
+		y, xhat := tensorOps.BatchNormForward(x, mean, invstd, w, b, true)
 		wantXhat := x.Sub(mean.Reshape(bshape...)).Mul(invstd.Reshape(bshape...))
 		require.Equal(t, shape, y.Shape())
 		require.InDeltaSlice(t, wantXhat.Float64s(), xhat.Float64s(), 1e-12)
 		require.InDeltaSlice(t, wantXhat.Mul(w.Reshape(bshape...)).Add(b.Reshape(bshape...)).Float64s(), y.Float64s(), 1e-12)
-		plain, none := tensor.BatchNormForward(x, mean, invstd, nil, nil, false)
+		plain, none := tensorOps.BatchNormForward(x, mean, invstd, nil, nil, false)
 		require.Nil(t, none)
 		require.InDeltaSlice(t, wantXhat.Float64s(), plain.Float64s(), 1e-12)
 
@@ -45,7 +46,7 @@ func TestBatchNormPrimitivesMatchComposedOps(t *testing.T) {
 		gw := g.Mul(w.Reshape(bshape...))
 		sg, sgx := gw.SumKeepDim(dims...), gw.Mul(xhat).SumKeepDim(dims...)
 		for _, training := range []bool{true, false} {
-			dx, dw, db := tensor.BatchNormBackward(g, xhat, invstd, w, training, tensor.BatchNormGrads{X: true, Weight: true, Bias: true})
+			dx, dw, db := tensorOps.BatchNormBackward(g, xhat, invstd, w, training, prim.BatchNormGrads{X: true, Weight: true, Bias: true})
 			want := gw.Mul(invstd.Reshape(bshape...))
 			if training {
 				want = gw.Sub(sg.Add(xhat.Mul(sgx)).Div(m)).Mul(invstd.Reshape(bshape...))
@@ -54,7 +55,7 @@ func TestBatchNormPrimitivesMatchComposedOps(t *testing.T) {
 			require.InDeltaSlice(t, g.Mul(xhat).Sum(dims...).Float64s(), dw.Float64s(), 1e-12)
 			require.InDeltaSlice(t, g.Sum(dims...).Float64s(), db.Float64s(), 1e-12)
 		}
-		dx, dw, db := tensor.BatchNormBackward(g, xhat, invstd, nil, true, tensor.BatchNormGrads{X: true})
+		dx, dw, db := tensorOps.BatchNormBackward(g, xhat, invstd, nil, true, prim.BatchNormGrads{X: true})
 		require.Nil(t, dw)
 		require.Nil(t, db)
 		require.Equal(t, shape, dx.Shape())
@@ -70,19 +71,19 @@ func TestBatchNormPrimitiveErrors(t *testing.T) {
 		kind error
 		msg  string
 	}{
-		{"rank", func() { tensor.BatchNormStats(tensor.Zeros(5)) }, tensor.ErrShape, "[N, C, ...]"},
-		{"dtype", func() { tensor.BatchNormStats(x.As(tensor.Int64)) }, tensor.ErrDType, "int64"},
-		{"mean shape", func() { tensor.BatchNormForward(x, v4, v3, nil, nil, false) }, tensor.ErrShape, "mean must be [3]"},
-		{"weight dtype", func() { tensor.BatchNormForward(x, v3, v3, v3.As(tensor.Float64), nil, false) }, tensor.ErrDType, "weight is float64"},
-		{"bias shape", func() { tensor.BatchNormForward(x, v3, v3, nil, tensor.Zeros(3, 1), false) }, tensor.ErrShape, "bias must be [3]"},
-		{"missing invstd", func() { tensor.BatchNormForward(x, v3, nil, nil, nil, false) }, tensor.ErrArgument, "invstd is required"},
+		{"rank", func() { tensorOps.BatchNormStats(tensor.Zeros(5)) }, tensor.ErrShape, "[N, C, ...]"},
+		{"dtype", func() { tensorOps.BatchNormStats(x.As(tensor.Int64)) }, tensor.ErrDType, "int64"},
+		{"mean shape", func() { tensorOps.BatchNormForward(x, v4, v3, nil, nil, false) }, tensor.ErrShape, "mean must be [3]"},
+		{"weight dtype", func() { tensorOps.BatchNormForward(x, v3, v3, v3.As(tensor.Float64), nil, false) }, tensor.ErrDType, "weight is float64"},
+		{"bias shape", func() { tensorOps.BatchNormForward(x, v3, v3, nil, tensor.Zeros(3, 1), false) }, tensor.ErrShape, "bias must be [3]"},
+		{"missing invstd", func() { tensorOps.BatchNormForward(x, v3, nil, nil, nil, false) }, tensor.ErrArgument, "invstd is required"},
 		{"xhat shape", func() {
-			tensor.BatchNormBackward(x, tensor.Zeros(4, 3), v3, nil, true, tensor.BatchNormGrads{X: true})
+			tensorOps.BatchNormBackward(x, tensor.Zeros(4, 3), v3, nil, true, prim.BatchNormGrads{X: true})
 		}, tensor.ErrShape, "pass the xhat"},
 		{"xhat dtype", func() {
-			tensor.BatchNormBackward(x, x.As(tensor.Float64), v3, nil, true, tensor.BatchNormGrads{X: true})
+			tensorOps.BatchNormBackward(x, x.As(tensor.Float64), v3, nil, true, prim.BatchNormGrads{X: true})
 		}, tensor.ErrDType, "differ"},
-		{"invstd shape", func() { tensor.BatchNormBackward(x, x, v4, nil, false, tensor.BatchNormGrads{Bias: true}) }, tensor.ErrShape, "invstd must be [3]"},
+		{"invstd shape", func() { tensorOps.BatchNormBackward(x, x, v4, nil, false, prim.BatchNormGrads{Bias: true}) }, tensor.ErrShape, "invstd must be [3]"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

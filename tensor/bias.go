@@ -1,107 +1,65 @@
 package tensor
 
 import (
-	"fmt"
-
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/prim"
 )
 
-// ActivationKind selects the function of an Activation.
-type ActivationKind uint8
-
-// The activations the fused bias epilogue applies: those that follow a
-// fully connected layer.
-const (
-	ActNone      ActivationKind = iota // identity: the bias alone
-	ActRelu                            // max(x, 0)
-	ActLeakyRelu                       // x if x > 0 else Alpha·x
-	ActSigmoid                         // 1/(1+e^-x)
-	ActTanh                            // tanh x
-	ActElu                             // x if x > 0 else Alpha·(e^x - 1)
-	ActSoftplus                        // ln(1+e^x)
-	ActGelu                            // x·Φ(x), the exact erf form
-	numActivations
-)
-
-// Activation is an elementwise activation together with its parameter, as
-// BiasActivation applies it after adding a bias. The zero value is no
-// activation.
-type Activation struct {
-	Kind ActivationKind
-	// Alpha is the negative slope of ActLeakyRelu and the alpha of ActElu;
-	// the other kinds ignore it.
-	Alpha float64
-}
-
-var activationNames = [...]string{"None", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "ELU", "Softplus", "GELU"}
-
-// String names the activation like the nn module that applies it, with
-// its parameter where it has one: "ReLU", "LeakyReLU(0.01)".
-func (a Activation) String() string {
-	if a.Kind >= numActivations {
-		return fmt.Sprintf("Activation(%d)", a.Kind)
-	}
+// activationUnary returns the backend op and scalar parameter of a,
+// panicking in op when a's kind is unknown.
+func activationUnary(op string, a prim.Activation) (device.UnaryOp, float64) {
 	switch a.Kind {
-	case ActLeakyRelu, ActElu:
-		return fmt.Sprintf("%s(%v)", activationNames[a.Kind], a.Alpha)
-	}
-	return activationNames[a.Kind]
-}
-
-// unary returns the backend op and scalar parameter of a, panicking in op
-// when a's kind is unknown.
-func (a Activation) unary(op string) (device.UnaryOp, float64) {
-	switch a.Kind {
-	case ActNone:
+	case prim.ActNone:
 		return device.AddScalar, 0 // alpha 0: the bias alone (device.BiasOnly)
-	case ActRelu:
+	case prim.ActRelu:
 		return device.Relu, 0
-	case ActLeakyRelu:
+	case prim.ActLeakyRelu:
 		return device.LeakyRelu, a.Alpha
-	case ActSigmoid:
+	case prim.ActSigmoid:
 		return device.Sigmoid, 0
-	case ActTanh:
+	case prim.ActTanh:
 		return device.Tanh, 0
-	case ActElu:
+	case prim.ActElu:
 		return device.Elu, a.Alpha
-	case ActSoftplus:
+	case prim.ActSoftplus:
 		return device.Softplus, 0
-	case ActGelu:
+	case prim.ActGelu:
 		return device.Gelu, 0
 	}
-	fail(op, ErrArgument, "unknown activation kind %d; use one of the tensor.Act* constants", a.Kind)
+	fail(op, ErrArgument, "unknown activation kind %d; use one of the prim.Act* constants", a.Kind)
 	return 0, 0
 }
 
-// Apply returns a(x) with the ordinary elementwise op (x itself for
-// ActNone): the unfused form of the epilogue, bit for bit equal to it.
-func (a Activation) Apply(x *Tensor) *Tensor {
+// applyActivation returns a(x) with the ordinary elementwise op (x itself
+// for ActNone): the unfused form of the epilogue, bit for bit equal to it.
+func applyActivation(a prim.Activation, x *Tensor) *Tensor {
 	switch a.Kind {
-	case ActNone:
+	case prim.ActNone:
 		return x
-	case ActRelu:
+	case prim.ActRelu:
 		return x.Relu()
-	case ActLeakyRelu:
+	case prim.ActLeakyRelu:
 		return x.LeakyRelu(a.Alpha)
-	case ActSigmoid:
+	case prim.ActSigmoid:
 		return x.Sigmoid()
-	case ActTanh:
+	case prim.ActTanh:
 		return x.Tanh()
-	case ActElu:
+	case prim.ActElu:
 		return x.Elu(a.Alpha)
-	case ActSoftplus:
+	case prim.ActSoftplus:
 		return x.Softplus()
-	case ActGelu:
+	case prim.ActGelu:
 		return x.Gelu()
 	}
-	a.unary("Activation.Apply") // panics with the list of kinds
+	activationUnary("Activation.Apply", a) // panics on the unknown kind
 	return nil
 }
 
-// BiasActivation returns act(t + bias) for t of shape [..., N] and bias of
+// biasActivation returns act(t + bias) for t of shape [..., N] and bias of
 // shape [N] in one pass over memory: the epilogue of a fully connected
-// layer. The result equals t.Add(bias) followed by act.Apply bit for bit.
-func (t *Tensor) BiasActivation(bias *Tensor, act Activation) *Tensor {
+// layer. The result equals t.Add(bias) followed by applyActivation bit for
+// bit.
+func biasActivation(t, bias *Tensor, act prim.Activation) *Tensor {
 	const op = "BiasActivation"
 	src, ok := t.biasOperands(op, bias, act)
 	if !ok {
@@ -115,11 +73,11 @@ func (t *Tensor) BiasActivation(bias *Tensor, act Activation) *Tensor {
 	return out
 }
 
-// BiasActivationInPlace overwrites t with act(t + bias), as
-// BiasActivation computes it, and returns t. Use it on a tensor that
+// biasActivationInPlace overwrites t with act(t + bias), as
+// biasActivation computes it, and returns t. Use it on a tensor that
 // nothing else reads, such as a fresh matrix product: every view of t's
 // memory sees the change.
-func (t *Tensor) BiasActivationInPlace(bias *Tensor, act Activation) *Tensor {
+func biasActivationInPlace(t, bias *Tensor, act prim.Activation) *Tensor {
 	const op = "BiasActivationInPlace"
 	rows, ok := t.biasOperands(op, bias, act)
 	if !ok {
@@ -140,11 +98,11 @@ func (t *Tensor) BiasActivationInPlace(bias *Tensor, act Activation) *Tensor {
 // biasOperands checks the operands of the bias epilogue and returns t's
 // layout viewed as [M, N] rows, or false when its leading dimensions do
 // not merge.
-func (t *Tensor) biasOperands(op string, bias *Tensor, act Activation) (device.Layout, bool) {
+func (t *Tensor) biasOperands(op string, bias *Tensor, act prim.Activation) (device.Layout, bool) {
 	if bias == nil {
 		fail(op, ErrArgument, "nil bias")
 	}
-	act.unary(op)
+	activationUnary(op, act)
 	requireFloat(op, t)
 	sameDevice(op, t, bias)
 	sameDType(op, t, bias)
@@ -156,8 +114,8 @@ func (t *Tensor) biasOperands(op string, bias *Tensor, act Activation) (device.L
 }
 
 // biasEpilogue runs the backend's BiasActivation on [M, N] views.
-func (t *Tensor) biasEpilogue(op string, dst, src, bias *Tensor, act Activation) {
-	u, alpha := act.unary(op)
+func (t *Tensor) biasEpilogue(op string, dst, src, bias *Tensor, act prim.Activation) {
+	u, alpha := activationUnary(op, act)
 	check(op, t.be.BiasActivation(u, dst.view(), src.view(), bias.view(), alpha, 0))
 }
 

@@ -7,19 +7,20 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/nabla-go/nabla/internal/prim"
 	"github.com/nabla-go/nabla/tensor"
 )
 
 // allActivations lists every activation kind with a typical parameter.
-var allActivations = []tensor.Activation{
-	{Kind: tensor.ActNone},
-	{Kind: tensor.ActRelu},
-	{Kind: tensor.ActLeakyRelu, Alpha: 0.01},
-	{Kind: tensor.ActSigmoid},
-	{Kind: tensor.ActTanh},
-	{Kind: tensor.ActElu, Alpha: 1.5},
-	{Kind: tensor.ActSoftplus},
-	{Kind: tensor.ActGelu},
+var allActivations = []prim.Activation{
+	{Kind: prim.ActNone},
+	{Kind: prim.ActRelu},
+	{Kind: prim.ActLeakyRelu, Alpha: 0.01},
+	{Kind: prim.ActSigmoid},
+	{Kind: prim.ActTanh},
+	{Kind: prim.ActElu, Alpha: 1.5},
+	{Kind: prim.ActSoftplus},
+	{Kind: prim.ActGelu},
 }
 
 // bits returns a float tensor's elements as raw bits in row-major order,
@@ -79,13 +80,13 @@ func TestBiasActivationMatchesUnfused(t *testing.T) {
 				for _, b := range biases {
 					name := fmt.Sprintf("%v/%v/%s/%s bias", dt, act, in.name, b.name)
 					x, bias := in.make(dt), b.make(dt)
-					want := act.Apply(x.Add(bias))
-					got := x.BiasActivation(bias, act)
+					want := tensorOps.ApplyActivation(act, x.Add(bias))
+					got := tensorOps.BiasActivation(x, bias, act)
 					require.Equal(t, want.Shape(), got.Shape(), name)
 					require.Equal(t, bits(want), bits(got), name)
 
 					y := x.Clone()
-					require.Same(t, y, y.BiasActivationInPlace(bias, act), name)
+					require.Same(t, y, tensorOps.BiasActivationInPlace(y, bias, act), name)
 					require.Equal(t, bits(want), bits(y), name+" in place")
 				}
 			}
@@ -98,7 +99,7 @@ func TestBiasActivationMatchesUnfused(t *testing.T) {
 func TestBiasActivationInPlaceOnAView(t *testing.T) {
 	base := tensor.FromSlice([]float32{1, -2, 3, -4, 5, -6, 7, -8}, 4, 2)
 	rows := base.Narrow(0, 1, 2) // rows 1 and 2: [3 -4] [5 -6]
-	rows.BiasActivationInPlace(tensor.FromSlice([]float32{-4, 1}), tensor.Activation{Kind: tensor.ActRelu})
+	tensorOps.BiasActivationInPlace(rows, tensor.FromSlice([]float32{-4, 1}), prim.Activation{Kind: prim.ActRelu})
 	require.Equal(t, []float32{1, -2, 0, 0, 1, 0, 7, -8}, base.Float32s())
 }
 
@@ -107,36 +108,27 @@ func TestBiasActivationInPlaceOnAView(t *testing.T) {
 func TestBiasActivationBiasAliasesDestination(t *testing.T) {
 	x := tensor.FromSlice([]float64{1, 2, 3, 4, 5, 6}, 3, 2)
 	want := x.Add(x.Select(0, 0))
-	x.BiasActivationInPlace(x.Select(0, 0), tensor.Activation{})
+	tensorOps.BiasActivationInPlace(x, x.Select(0, 0), prim.Activation{})
 	require.Equal(t, want.Float64s(), x.Float64s())
 }
 
 func TestBiasActivationErrors(t *testing.T) {
 	x := tensor.Ones(3, 4)
-	relu := tensor.Activation{Kind: tensor.ActRelu}
-	requireFails(t, tensor.ErrArgument, func() { x.BiasActivation(nil, relu) }, "BiasActivation", "nil bias")
-	requireFails(t, tensor.ErrShape, func() { x.BiasActivation(tensor.Ones(3), relu) },
+	relu := prim.Activation{Kind: prim.ActRelu}
+	requireFails(t, tensor.ErrArgument, func() { tensorOps.BiasActivation(x, nil, relu) }, "BiasActivation", "nil bias")
+	requireFails(t, tensor.ErrShape, func() { tensorOps.BiasActivation(x, tensor.Ones(3), relu) },
 		"BiasActivation", "bias of shape [3] does not match the last dimension of the input [3 4]")
-	requireFails(t, tensor.ErrShape, func() { x.BiasActivation(tensor.Ones(1, 4), relu) }, "must be [N]")
-	requireFails(t, tensor.ErrShape, func() { tensor.Scalar(float32(1)).BiasActivation(tensor.Ones(1), relu) }, "input []")
-	requireFails(t, tensor.ErrDType, func() { x.As(tensor.Int64).BiasActivation(tensor.Ones(4).As(tensor.Int64), relu) }, "float32 or float64")
-	requireFails(t, tensor.ErrDType, func() { x.BiasActivation(tensor.Ones(4).As(tensor.Int64), relu) }, "BiasActivation", "differ")
-	requireFails(t, tensor.ErrArgument, func() { x.BiasActivation(tensor.Ones(4), tensor.Activation{Kind: 99}) }, "unknown activation kind 99")
-	requireFails(t, tensor.ErrArgument, func() { tensor.Activation{Kind: 99}.Apply(x) }, "Activation.Apply", "unknown activation kind")
+	requireFails(t, tensor.ErrShape, func() { tensorOps.BiasActivation(x, tensor.Ones(1, 4), relu) }, "must be [N]")
+	requireFails(t, tensor.ErrShape, func() { tensorOps.BiasActivation(tensor.Scalar(float32(1)), tensor.Ones(1), relu) }, "input []")
+	requireFails(t, tensor.ErrDType, func() { tensorOps.BiasActivation(x.As(tensor.Int64), tensor.Ones(4).As(tensor.Int64), relu) }, "float32 or float64")
+	requireFails(t, tensor.ErrDType, func() { tensorOps.BiasActivation(x, tensor.Ones(4).As(tensor.Int64), relu) }, "BiasActivation", "differ")
+	requireFails(t, tensor.ErrArgument, func() { tensorOps.BiasActivation(x, tensor.Ones(4), prim.Activation{Kind: 99}) }, "unknown activation kind 99")
+	requireFails(t, tensor.ErrArgument, func() { tensorOps.ApplyActivation(prim.Activation{Kind: 99}, x) }, "Activation.Apply", "unknown activation kind")
 	permuted := tensor.Ones(2, 3, 4).Permute(1, 0, 2)
-	requireFails(t, tensor.ErrArgument, func() { permuted.BiasActivationInPlace(tensor.Ones(4), relu) },
+	requireFails(t, tensor.ErrArgument, func() { tensorOps.BiasActivationInPlace(permuted, tensor.Ones(4), relu) },
 		"BiasActivationInPlace", "cannot be viewed as rows in place")
-	requireFails(t, tensor.ErrArgument, func() { tensor.Ones(1, 4).Expand(3, 4).BiasActivationInPlace(tensor.Ones(4), relu) },
+	requireFails(t, tensor.ErrArgument, func() { tensorOps.BiasActivationInPlace(tensor.Ones(1, 4).Expand(3, 4), tensor.Ones(4), relu) },
 		"broadcast view (stride 0 in dimension 0)")
-}
-
-func TestActivationString(t *testing.T) {
-	var names []string
-	for _, a := range allActivations {
-		names = append(names, a.String())
-	}
-	require.Equal(t, []string{"None", "ReLU", "LeakyReLU(0.01)", "Sigmoid", "Tanh", "ELU(1.5)", "Softplus", "GELU"}, names)
-	require.Equal(t, "Activation(42)", tensor.Activation{Kind: 42}.String())
 }
 
 func TestAddInPlace(t *testing.T) {

@@ -27,33 +27,33 @@ func (c *conf) activation(t *testing.T) {
 				for li, o := range c.layouts(dt, kAny, shape...) {
 					seed, offset := uint64(1000*si+li+1), uint64(si*li)<<20
 					c.check(fmt.Sprintf("DropoutWith(p=%v)", p), confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
-						return tensor.DropoutWith(v[0], p, seed, offset)
+						return tensorOps.DropoutWith(v[0], p, seed, offset)
 					}, o)
 				}
 			}
 			// Counters whose low word carries into the high one mid-tensor.
 			c.check("DropoutWith/carry", confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
-				return tensor.DropoutWith(v[0], p, 77, 1<<32-100)
+				return tensorOps.DropoutWith(v[0], p, 77, 1<<32-100)
 			}, c.layouts(dt, kAny, 33, 7)[1])
 			// Drawn from a generator: both devices draw the same counters.
 			c.check("Dropout/generator", confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
-				y, _, _ := tensor.Dropout(v[0], p, tensor.NewGenerator(123))
+				y, _, _ := tensorOps.Dropout(v[0], p, tensor.NewGenerator(123))
 				return y
 			}, confPlain(c.base(dt, kAny, 64, 257)))
 		}
 		special := tensor.FromSlice([]float64{math.NaN(), math.Inf(1), math.Inf(-1), -0.5, 2, math.NaN(), -3, 0.25, math.Inf(1)}).As(dt)
 		c.check("DropoutWith/special", confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
-			return tensor.DropoutWith(v[0], 0.5, 3, 4)
+			return tensorOps.DropoutWith(v[0], 0.5, 3, 4)
 		}, confPlain(special))
 		c.check("DropoutWith/empty", confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
-			return tensor.DropoutWith(v[0], 0.5, 3, 4)
+			return tensorOps.DropoutWith(v[0], 0.5, 3, 4)
 		}, confPlain(c.base(dt, kAny, 0, 5)))
 		c.check("DropoutWith/0d", confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
-			return tensor.DropoutWith(v[0], 0.5, 3, 4)
+			return tensorOps.DropoutWith(v[0], 0.5, 3, 4)
 		}, confPlain(c.base(dt, kAny).Reshape()))
 	}
 	c.check("DropoutWith/int64", confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
-		return tensor.DropoutWith(v[0], 0.5, 3, 4)
+		return tensorOps.DropoutWith(v[0], 0.5, 3, 4)
 	}, confPlain(c.base(tensor.Int64, kInts, 7)))
 
 	type grad struct {
@@ -93,7 +93,7 @@ func (c *conf) activation(t *testing.T) {
 	}
 	for _, gr := range grads {
 		f := func(v ...*tensor.Tensor) *tensor.Tensor {
-			return tensor.ActivationGrad(gr.op, v[0], v[1], gr.alpha, gr.beta)
+			return tensorOps.ActivationGrad(gr.op, v[0], v[1], gr.alpha, gr.beta)
 		}
 		name := "ActivationGrad/" + gr.name
 		for _, dt := range floats {
@@ -114,6 +114,6 @@ func (c *conf) activation(t *testing.T) {
 	}
 	// Refused on every device alike.
 	c.check("ActivationGrad/exp", confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
-		return tensor.ActivationGrad(device.Exp, v[0], v[0], 0, 0)
+		return tensorOps.ActivationGrad(device.Exp, v[0], v[0], 0, 0)
 	}, confPlain(c.base(tensor.Float32, kAny, 7)))
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/prim"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -76,7 +77,7 @@ func (c *conf) batchNorm(t *testing.T) {
 
 			// Statistics, bounded by the mean magnitude and the variance.
 			st, sd := c.bnRun(label, func(v ...*tensor.Tensor) []*tensor.Tensor {
-				mean, variance := tensor.BatchNormStats(v[0])
+				mean, variance := tensorOps.BatchNormStats(v[0])
 				return []*tensor.Tensor{mean, variance}
 			}, in)
 			absMean := make([]float64, nc)
@@ -103,10 +104,10 @@ func (c *conf) batchNorm(t *testing.T) {
 				fl := fmt.Sprintf("%s: BatchNormForward(affine %v)", label, affine)
 				fw, fd := c.bnRun(fl, func(v ...*tensor.Tensor) []*tensor.Tensor {
 					if affine {
-						y, xh := tensor.BatchNormForward(v[0], v[1], v[2], v[3], v[4], true)
+						y, xh := tensorOps.BatchNormForward(v[0], v[1], v[2], v[3], v[4], true)
 						return []*tensor.Tensor{y, xh}
 					}
-					y, xh := tensor.BatchNormForward(v[0], v[1], v[2], nil, nil, false)
+					y, xh := tensorOps.BatchNormForward(v[0], v[1], v[2], nil, nil, false)
 					return []*tensor.Tensor{y, xh}
 				}, in, confPlain(mean), confPlain(invstd), confPlain(w), confPlain(b))
 				require.Equal(t, shape, fd[0].Shape(), fl)
@@ -137,7 +138,7 @@ func (c *conf) batchNorm(t *testing.T) {
 						if !weighted {
 							wt = nil
 						}
-						dx, dw, db := tensor.BatchNormBackward(v[0], v[1], v[2], wt, training, tensor.BatchNormGrads{X: true, Weight: true, Bias: true})
+						dx, dw, db := tensorOps.BatchNormBackward(v[0], v[1], v[2], wt, training, prim.BatchNormGrads{X: true, Weight: true, Bias: true})
 						return []*tensor.Tensor{dx, dw, db}
 					}, confPlain(g), confPlain(xhat), confPlain(invstd), confPlain(w))
 					dxScale := make([]float64, len(gs))
@@ -161,9 +162,9 @@ func (c *conf) batchNorm(t *testing.T) {
 		// Only the gradients asked for, computed in place of none.
 		g, xhat := confPlain(c.base(dt, kAny, 6, 5, 3)), confPlain(c.base(dt, kAny, 6, 5, 3))
 		invstd := confPlain(c.base(dt, kPositive, 5))
-		for _, want := range []tensor.BatchNormGrads{{X: true}, {Weight: true}, {Bias: true}, {Weight: true, Bias: true}} {
+		for _, want := range []prim.BatchNormGrads{{X: true}, {Weight: true}, {Bias: true}, {Weight: true, Bias: true}} {
 			c.check(fmt.Sprintf("BatchNormBackward%+v", want), confTol{rel, 1}, func(v ...*tensor.Tensor) *tensor.Tensor {
-				dx, dw, db := tensor.BatchNormBackward(v[0], v[1], v[2], nil, true, want)
+				dx, dw, db := tensorOps.BatchNormBackward(v[0], v[1], v[2], nil, true, want)
 				var parts []*tensor.Tensor
 				for _, p := range []*tensor.Tensor{dx, dw, db} {
 					if p != nil {
@@ -175,16 +176,16 @@ func (c *conf) batchNorm(t *testing.T) {
 		}
 		// Empty batches give NaN statistics; no channels, nothing.
 		c.check("BatchNormStats/empty", confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
-			mean, variance := tensor.BatchNormStats(v[0])
+			mean, variance := tensorOps.BatchNormStats(v[0])
 			return tensor.Stack([]*tensor.Tensor{mean, variance}, 0)
 		}, confPlain(c.base(dt, kAny, 0, 3, 4)))
 		c.check("BatchNormStats/nochannels", confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
-			mean, _ := tensor.BatchNormStats(v[0])
+			mean, _ := tensorOps.BatchNormStats(v[0])
 			return mean
 		}, confPlain(c.base(dt, kAny, 4, 0)))
 		// Misuse fails on both devices.
 		c.check("BatchNormForward/badvector", confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
-			y, _ := tensor.BatchNormForward(v[0], v[1], v[1], nil, nil, false)
+			y, _ := tensorOps.BatchNormForward(v[0], v[1], v[1], nil, nil, false)
 			return y
 		}, confPlain(c.base(dt, kAny, 4, 3)), confPlain(c.base(dt, kAny, 4)))
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/nabla-go/nabla/internal/prim"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -16,33 +17,33 @@ import (
 func (c *conf) biasActivation(t *testing.T) {
 	c.t = t
 	acts := []struct {
-		act tensor.Activation
+		act prim.Activation
 		tl  confTol
 	}{
-		{tensor.Activation{Kind: tensor.ActNone}, confExact},
-		{tensor.Activation{Kind: tensor.ActRelu}, confExact},
-		{tensor.Activation{Kind: tensor.ActLeakyRelu, Alpha: 0.01}, confExact},
-		{tensor.Activation{Kind: tensor.ActSigmoid}, confElem},
-		{tensor.Activation{Kind: tensor.ActTanh}, confElem},
-		{tensor.Activation{Kind: tensor.ActElu, Alpha: 1.5}, confElem},
-		{tensor.Activation{Kind: tensor.ActSoftplus}, confElem},
-		{tensor.Activation{Kind: tensor.ActGelu}, confElemAbs},
+		{prim.Activation{Kind: prim.ActNone}, confExact},
+		{prim.Activation{Kind: prim.ActRelu}, confExact},
+		{prim.Activation{Kind: prim.ActLeakyRelu, Alpha: 0.01}, confExact},
+		{prim.Activation{Kind: prim.ActSigmoid}, confElem},
+		{prim.Activation{Kind: prim.ActTanh}, confElem},
+		{prim.Activation{Kind: prim.ActElu, Alpha: 1.5}, confElem},
+		{prim.Activation{Kind: prim.ActSoftplus}, confElem},
+		{prim.Activation{Kind: prim.ActGelu}, confElemAbs},
 	}
 	// inPlace runs the epilogue in place on a private copy of x stored
 	// contiguously or, with transposed, column-major (a strided view).
-	inPlace := func(x, bias *tensor.Tensor, act tensor.Activation, transposed bool) *tensor.Tensor {
+	inPlace := func(x, bias *tensor.Tensor, act prim.Activation, transposed bool) *tensor.Tensor {
 		y := x.Clone()
 		if transposed {
 			y = x.T().Contiguous().T()
 		}
-		return y.BiasActivationInPlace(bias, act)
+		return tensorOps.BiasActivationInPlace(y, bias, act)
 	}
 	special := tensor.FromSlice([]float64{math.NaN(), math.Inf(1), math.Inf(-1), -0.5, 2, math.NaN(), -3, 0.25, math.Inf(1)}).Reshape(3, 3)
 	specialBias := tensor.FromSlice([]float64{1, math.Inf(-1), -0.0})
 	for _, a := range acts {
 		act := a.act
 		name := "BiasActivation/" + act.String()
-		fused := func(v ...*tensor.Tensor) *tensor.Tensor { return v[0].BiasActivation(v[1], act) }
+		fused := func(v ...*tensor.Tensor) *tensor.Tensor { return tensorOps.BiasActivation(v[0], v[1], act) }
 		for _, dt := range []tensor.DType{tensor.Float32, tensor.Float64} {
 			for _, shape := range [][]int{{1, 1}, {7, 33}, {33, 7}, {3, 4097}} {
 				rows, cols := shape[0], shape[1]

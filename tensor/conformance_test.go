@@ -826,11 +826,11 @@ func (c *conf) pool(t *testing.T) {
 					c.check(fmt.Sprintf("MaxPool2d#%d/idx", gi), confExact, func(v ...*tensor.Tensor) *tensor.Tensor { _, i := tensor.MaxPool2d(v[0], g); return i }, o)
 					c.check(fmt.Sprintf("MaxPool2dBackward#%d", gi), tl, func(v ...*tensor.Tensor) *tensor.Tensor {
 						_, i := tensor.MaxPool2d(v[0], g)
-						return tensor.MaxPool2dBackward(v[1], i, 9, 11, g)
+						return tensorOps.MaxPool2dBackward(v[1], i, 9, 11, g)
 					}, o, dy)
 					c.check(fmt.Sprintf("AvgPool2d#%d", gi), tl, func(v ...*tensor.Tensor) *tensor.Tensor { return tensor.AvgPool2d(v[0], g) }, o)
 				}
-				c.check(fmt.Sprintf("AvgPool2dBackward#%d", gi), tl, func(v ...*tensor.Tensor) *tensor.Tensor { return tensor.AvgPool2dBackward(v[0], 9, 11, g) }, dy)
+				c.check(fmt.Sprintf("AvgPool2dBackward#%d", gi), tl, func(v ...*tensor.Tensor) *tensor.Tensor { return tensorOps.AvgPool2dBackward(v[0], 9, 11, g) }, dy)
 			}
 		}
 	}
@@ -838,11 +838,11 @@ func (c *conf) pool(t *testing.T) {
 
 func (c *conf) optim(t *testing.T) {
 	c.t = t
-	sgd := []tensor.OptimHyper{
+	sgd := []device.OptimHyper{
 		{LR: 0.1, WeightDecay: 0.01, Momentum: 0.9, Dampening: 0.1},
 		{LR: 0.1, Momentum: 0.9, Nesterov: true, Maximize: true, FirstStep: true},
 	}
-	adam := []tensor.OptimHyper{
+	adam := []device.OptimHyper{
 		{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, StepSize: 0.01 / 0.19, BC2Sqrt: 0.0447, Shrink: 1, WeightDecay: 0.1},
 		{Beta1: 0.8, Beta2: 0.99, Eps: 1e-6, StepSize: 0.03, BC2Sqrt: 0.2, Shrink: 0.998, AMSGrad: true, Maximize: true},
 	}
@@ -852,14 +852,14 @@ func (c *conf) optim(t *testing.T) {
 		for hi, h := range sgd {
 			c.check(fmt.Sprintf("FusedSGDStep#%d", hi), confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
 				pp, buf := v[0].Clone(), v[2].Clone()
-				tensor.FusedSGDStep(pp, v[1], buf, h)
+				tensorOps.FusedSGDStep(pp, v[1], buf, h)
 				return tensor.Stack([]*tensor.Tensor{pp, buf}, 0)
 			}, p, g, s0)
 		}
 		for hi, h := range adam {
 			c.check(fmt.Sprintf("FusedAdamStep#%d", hi), confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
 				pp, m, vv, vm := v[0].Clone(), v[2].Clone(), v[3].Clone(), v[4].Clone()
-				tensor.FusedAdamStep(pp, v[1], m, vv, vm, h)
+				tensorOps.FusedAdamStep(pp, v[1], m, vv, vm, h)
 				return tensor.Stack([]*tensor.Tensor{pp, m, vv, vm}, 0)
 			}, p, g, s0, s1, s2)
 		}

@@ -56,14 +56,14 @@ func Col2Im(cols *Tensor, channels, height, width int, g ConvGeometry) *Tensor {
 	return out
 }
 
-// Im2ColFlat unfolds like Im2Col but sets the images' columns side by
+// im2colFlat unfolds like Im2Col but sets the images' columns side by
 // side: the result is the contiguous [C*KH*KW, N*OH*OW] matrix whose
 // column n*OH*OW + p is window p of image n, the transpose of
 // Im2Col(x, g).Permute(1, 0, 2) flattened. A convolution's weight gradient
 // is then one matrix product with the output gradient laid out as
 // [O, N*OH*OW], instead of N products and a sum over them, and its input
-// gradient is Col2ImFlat of one product too.
-func Im2ColFlat(x *Tensor, g ConvGeometry) *Tensor {
+// gradient is col2imFlat of one product too.
+func im2colFlat(x *Tensor, g ConvGeometry) *Tensor {
 	const op = "Im2ColFlat"
 	if x.Dim() != 4 {
 		fail(op, ErrShape, "needs an [N, C, H, W] input, got shape %v", x.layout.Shape)
@@ -78,11 +78,11 @@ func Im2ColFlat(x *Tensor, g ConvGeometry) *Tensor {
 	return out.View(cs[1], cs[0]*cs[2])
 }
 
-// Col2ImFlat is the adjoint of Im2ColFlat, as Col2Im is of Im2Col: it folds
+// col2imFlat is the adjoint of im2colFlat, as Col2Im is of Im2Col: it folds
 // cols [C*KH*KW, N*OH*OW], the images' columns side by side, back into an
 // [N, C, height, width] tensor, adding the entries that overlapping windows
 // took from the same position.
-func Col2ImFlat(cols *Tensor, n, channels, height, width int, g ConvGeometry) *Tensor {
+func col2imFlat(cols *Tensor, n, channels, height, width int, g ConvGeometry) *Tensor {
 	const op = "Col2ImFlat"
 	if n < 0 || channels < 0 || height < 0 || width < 0 {
 		fail(op, ErrShape, "negative output size %dx%dx%dx%d", n, channels, height, width)

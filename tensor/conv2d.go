@@ -23,7 +23,7 @@ func Conv2d(x, w, b *Tensor, g ConvGeometry) *Tensor {
 	// The columns of all images side by side, [K, N*L]; the product per
 	// image through the [N, K, L] view writes y in its [N, O, L] order.
 	k := w.layout.Numel() / max(oc, 1)
-	cols := Im2ColFlat(x, g)
+	cols := im2colFlat(x, g)
 	w2 := w.Reshape(oc, k)
 	y := w2.MatMul(cols.View(k, n, oh*ow).Transpose(0, 1)) // [N, O, L]
 	if b != nil {
@@ -32,11 +32,11 @@ func Conv2d(x, w, b *Tensor, g ConvGeometry) *Tensor {
 	return y.Reshape(n, oc, oh, ow)
 }
 
-// Conv2dBackward returns the gradients of Conv2d(x, w, b, g) with respect
+// conv2dBackward returns the gradients of Conv2d(x, w, b, g) with respect
 // to x, w and b for the output gradient dy [N, O, OH, OW], each only when
 // asked for (nil otherwise). x and w are needed for dx or dw; for db alone
 // either may be nil.
-func Conv2dBackward(dy, x, w *Tensor, g ConvGeometry, wantX, wantW, wantB bool) (dx, dw, db *Tensor) {
+func conv2dBackward(dy, x, w *Tensor, g ConvGeometry, wantX, wantW, wantB bool) (dx, dw, db *Tensor) {
 	const op = "Conv2dBackward"
 	// Each gradient takes its shape from its own tensor and reads the
 	// other one: dx needs x and w, dw needs w and x.
@@ -82,17 +82,17 @@ func Conv2dBackward(dy, x, w *Tensor, g ConvGeometry, wantX, wantW, wantB bool) 
 		return dx, dw, db
 	}
 	// Composed: with the output gradient laid out as g2 [O, N*L] by one
-	// transposing copy, dw = g2·colsᵀ, dx = Col2ImFlat(w2ᵀ·g2) and db = Σ
+	// transposing copy, dw = g2·colsᵀ, dx = col2imFlat(w2ᵀ·g2) and db = Σ
 	// g2 over its columns, each one product (or sum) over the whole batch.
 	s := dy.layout.Shape
 	n, o, l := s[0], s[1], s[2]*s[3]
 	g2 := dy.Reshape(n, o, l).Transpose(0, 1).Contiguous().View(o, n*l)
 	if wantX {
 		xs := x.layout.Shape
-		dx = Col2ImFlat(w.Reshape(o, -1).T().MatMul(g2), n, xs[1], xs[2], xs[3], g)
+		dx = col2imFlat(w.Reshape(o, -1).T().MatMul(g2), n, xs[1], xs[2], xs[3], g)
 	}
 	if wantW {
-		dw = g2.MatMul(Im2ColFlat(x, g).T()).Reshape(w.layout.Shape...)
+		dw = g2.MatMul(im2colFlat(x, g).T()).Reshape(w.layout.Shape...)
 	}
 	if wantB {
 		db = g2.Sum(1)

@@ -48,12 +48,12 @@ func TestConv2dDirectMatchesComposed(t *testing.T) {
 					if strided {
 						dy = dy.Transpose(2, 3).Contiguous().Transpose(2, 3)
 					}
-					dx, dw, db := Conv2dBackward(dy, x, w, c.g, true, true, true)
+					dx, dw, db := conv2dBackward(dy, x, w, c.g, true, true, true)
 
 					be := composeOnly{x.be}
 					cx, cw, cb, cdy := onBackend(x, be), onBackend(w, be), onBackend(b, be), onBackend(dy, be)
 					wantY := Conv2d(cx, cw, cb, c.g)
-					wantDX, wantDW, wantDB := Conv2dBackward(cdy, cx, cw, c.g, true, true, true)
+					wantDX, wantDW, wantDB := conv2dBackward(cdy, cx, cw, c.g, true, true, true)
 					tol := 1e-10
 					if dt == Float32 {
 						tol = 1e-4
@@ -69,11 +69,11 @@ func TestConv2dDirectMatchesComposed(t *testing.T) {
 						}
 					}
 					// Only what is asked for.
-					dx, dw, db = Conv2dBackward(dy, x, w, c.g, false, true, false)
+					dx, dw, db = conv2dBackward(dy, x, w, c.g, false, true, false)
 					require.Nil(t, dx)
 					require.NotNil(t, dw)
 					require.Nil(t, db)
-					dx, dw, db = Conv2dBackward(cdy, cx, nil, c.g, false, false, true)
+					dx, dw, db = conv2dBackward(cdy, cx, nil, c.g, false, false, true)
 					require.Nil(t, dx)
 					require.Nil(t, dw)
 					require.Equal(t, wantDB.As(Float64).Float64s(), db.As(Float64).Float64s(), "composed db alone")
@@ -96,8 +96,8 @@ func TestConv2dArgumentErrors(t *testing.T) {
 		{"bias", func() { Conv2d(x, w, Randn(3), g) }, "bias must be [4]"},
 		{"dtype", func() { Conv2d(x, w.As(Float64), nil, g) }, "dtypes"},
 		{"rank", func() { Conv2d(Randn(3, 5, 5), w, nil, g) }, "[N, C, H, W]"},
-		{"missing weight", func() { Conv2dBackward(Randn(2, 4, 5, 5), x, nil, g, true, false, false) }, "need both"},
-		{"gradient shape", func() { Conv2dBackward(Randn(2, 4, 4, 5), x, w, g, true, true, true) }, "does not match"},
+		{"missing weight", func() { conv2dBackward(Randn(2, 4, 5, 5), x, nil, g, true, false, false) }, "need both"},
+		{"gradient shape", func() { conv2dBackward(Randn(2, 4, 4, 5), x, w, g, true, true, true) }, "does not match"},
 	} {
 		err := Catch(c.f)
 		require.Error(t, err, c.name)

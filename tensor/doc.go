@@ -18,6 +18,13 @@
 // Files: WriteNPY, SaveNPY, ReadNPY and LoadNPY exchange single tensors
 // with NumPy in its .npy format; they return errors and never panic.
 //
+// Conv2d, MaxPool2d, AvgPool2d, Im2Col and Col2Im are the tensor-level
+// functional forms (torch.nn.functional) for code that needs no gradients;
+// autograd and nn wrap them. The primitives those packages are built from
+// besides (backward kernels, fused optimizer steps, the fused bias and
+// activation epilogue) are not part of this API: they are unexported and
+// reach autograd, nn and optim through the internal bridge internal/prim.
+//
 // # Random numbers
 //
 // A Generator is PyTorch's CPU generator rewritten: a Mersenne Twister
@@ -58,7 +65,7 @@
 //
 // Not PyTorch's:
 //
-//   - Dropout masks (Dropout, autograd.Dropout, nn.Dropout), on the CPU
+//   - Dropout masks (autograd.Dropout, nn.Dropout), on the CPU
 //     as on a GPU, come from the generator's Philox4x32-10 counter: the
 //     same on every device and reproducible, but not PyTorch's masks, and
 //     they leave the Mersenne Twister where it is, while PyTorch's CPU

@@ -1,6 +1,6 @@
 package tensor
 
-// Dropout returns x with each element zeroed with probability p and the
+// dropout returns x with each element zeroed with probability p and the
 // others scaled by 1/(1-p) (inverted dropout), computed in one pass with
 // no mask tensor. The decisions come from x.Numel() Philox counters
 // reserved from gen (the default generator when gen is nil; see
@@ -9,26 +9,26 @@ package tensor
 // Twister: unlike PyTorch's CPU dropout, this neither draws PyTorch's
 // mask nor moves the stream that Rand, Randn and the initialisers draw
 // from. It also returns the counters' seed and first offset:
-// DropoutWith(g, p, seed, offset) applies the same mask to g, which is
+// dropoutWith(g, p, seed, offset) applies the same mask to g, which is
 // dropout's backward pass.
-func Dropout(x *Tensor, p float64, gen *Generator) (y *Tensor, seed, offset uint64) {
+func dropout(x *Tensor, p float64, gen *Generator) (y *Tensor, seed, offset uint64) {
 	const op = "Dropout"
 	checkDropout(op, x, p)
 	if gen == nil {
 		gen = defaultGen
 	}
 	seed, offset = gen.reservePhilox(x.Numel())
-	return dropout(op, x, p, seed, offset), seed, offset
+	return applyDropout(op, x, p, seed, offset), seed, offset
 }
 
-// DropoutWith applies the dropout mask of probability p whose element k
+// dropoutWith applies the dropout mask of probability p whose element k
 // (in row-major order) is decided by Philox counter offset+k under seed:
-// the mask Dropout drew when it returned this seed and offset, recomputed
+// the mask dropout drew when it returned this seed and offset, recomputed
 // rather than stored. x must have the shape that call had.
-func DropoutWith(x *Tensor, p float64, seed, offset uint64) *Tensor {
+func dropoutWith(x *Tensor, p float64, seed, offset uint64) *Tensor {
 	const op = "DropoutWith"
 	checkDropout(op, x, p)
-	return dropout(op, x, p, seed, offset)
+	return applyDropout(op, x, p, seed, offset)
 }
 
 func checkDropout(op string, x *Tensor, p float64) {
@@ -38,7 +38,7 @@ func checkDropout(op string, x *Tensor, p float64) {
 	requireFloat(op, x)
 }
 
-func dropout(op string, x *Tensor, p float64, seed, offset uint64) *Tensor {
+func applyDropout(op string, x *Tensor, p float64, seed, offset uint64) *Tensor {
 	out := x.emptyLike(op, x.DType(), x.layout.Shape)
 	check(op, x.be.Dropout(out.view(), x.view(), p, seed, offset))
 	return out

@@ -6,8 +6,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/nabla-go/nabla/internal/prim"
 	"github.com/nabla-go/nabla/tensor"
 )
+
+// tensorOps reaches the primitives that tensor registers for autograd, nn
+// and optim instead of exporting them.
+var tensorOps = prim.TensorOps[*tensor.Tensor, *tensor.Generator]()
 
 // values returns any tensor's elements as float64 (Bool as 0/1), in
 // row-major order.

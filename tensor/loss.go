@@ -1,14 +1,14 @@
 package tensor
 
-// CrossEntropy returns the per-row cross-entropy of logits x, an [M, C]
+// crossEntropy returns the per-row cross-entropy of logits x, an [M, C]
 // float tensor, against labels, an Int64 [M] tensor of class indices:
 // loss[i] = logsumexp(x[i, :]) - x[i, labels[i]] (F.cross_entropy with
 // reduction='none'), and lse[i] = logsumexp(x[i, :]), both [M] of x's
-// dtype, from one fused pass over x. Keep lse for CrossEntropyBackward. x
+// dtype, from one fused pass over x. Keep lse for crossEntropyBackward. x
 // may be any strided view. A label outside [0, C) panics with an
 // ErrBackend error naming it (on a GPU when the result is next read,
 // as with Gather).
-func CrossEntropy(x, labels *Tensor) (loss, lse *Tensor) {
+func crossEntropy(x, labels *Tensor) (loss, lse *Tensor) {
 	const op = "CrossEntropy"
 	checkCrossEntropy(op, x, labels)
 	m := x.layout.Shape[0]
@@ -18,11 +18,11 @@ func CrossEntropy(x, labels *Tensor) (loss, lse *Tensor) {
 	return loss, lse
 }
 
-// CrossEntropyBackward returns the gradient [M, C] of CrossEntropy's loss
+// crossEntropyBackward returns the gradient [M, C] of crossEntropy's loss
 // with respect to x for the upstream gradient g [M]:
 // g[i]·(softmax(x[i, :]) - onehot(labels[i])), computed from the lse that
-// CrossEntropy returned, in one pass over x.
-func CrossEntropyBackward(x, lse, labels, g *Tensor) *Tensor {
+// crossEntropy returned, in one pass over x.
+func crossEntropyBackward(x, lse, labels, g *Tensor) *Tensor {
 	const op = "CrossEntropyBackward"
 	checkCrossEntropy(op, x, labels)
 	sameDevice(op, x, lse, g)
@@ -43,8 +43,8 @@ func CrossEntropyBackward(x, lse, labels, g *Tensor) *Tensor {
 	return dx
 }
 
-// checkCrossEntropy checks the logits and labels of CrossEntropy and
-// CrossEntropyBackward.
+// checkCrossEntropy checks the logits and labels of crossEntropy and
+// crossEntropyBackward.
 func checkCrossEntropy(op string, x, labels *Tensor) {
 	sameDevice(op, x, labels)
 	if x.Dim() != 2 {

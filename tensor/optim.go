@@ -6,14 +6,10 @@ import (
 	"github.com/nabla-go/nabla/device"
 )
 
-// OptimHyper holds the scalars of a fused optimizer step; see
-// device.OptimHyper.
-type OptimHyper = device.OptimHyper
-
-// CanFuseOptim reports whether FusedSGDStep and FusedAdamStep accept these
+// canFuseOptim reports whether fusedSGDStep and fusedAdamStep accept these
 // tensors: all contiguous, of one shape, float dtype and device (nil
 // entries are skipped).
-func CanFuseOptim(p *Tensor, others ...*Tensor) bool {
+func canFuseOptim(p *Tensor, others ...*Tensor) bool {
 	if !p.DType().IsFloat() || !p.IsContiguous() {
 		return false
 	}
@@ -28,21 +24,21 @@ func CanFuseOptim(p *Tensor, others ...*Tensor) bool {
 	return true
 }
 
-// FusedSGDStep applies one SGD update (device.SGDStep) to p in place in a
+// fusedSGDStep applies one SGD update (device.SGDStep) to p in place in a
 // single pass, reading the gradient g and updating the momentum buffer
-// buf (nil when h.Momentum is 0). The tensors must satisfy CanFuseOptim.
-func FusedSGDStep(p, g, buf *Tensor, h OptimHyper) {
+// buf (nil when h.Momentum is 0). The tensors must satisfy canFuseOptim.
+func fusedSGDStep(p, g, buf *Tensor, h device.OptimHyper) {
 	fusedOptim("FusedSGDStep", device.SGDStep, p, g, [3]*Tensor{buf}, h)
 }
 
-// FusedAdamStep applies one Adam or AdamW update (device.AdamStep) to p
+// fusedAdamStep applies one Adam or AdamW update (device.AdamStep) to p
 // in place in a single pass, reading the gradient g and updating the
 // moments m and v and, with h.AMSGrad, vmax (nil otherwise).
-func FusedAdamStep(p, g, m, v, vmax *Tensor, h OptimHyper) {
+func fusedAdamStep(p, g, m, v, vmax *Tensor, h device.OptimHyper) {
 	fusedOptim("FusedAdamStep", device.AdamStep, p, g, [3]*Tensor{m, v, vmax}, h)
 }
 
-func fusedOptim(op string, kind device.OptimOp, p, g *Tensor, st [3]*Tensor, h OptimHyper) {
+func fusedOptim(op string, kind device.OptimOp, p, g *Tensor, st [3]*Tensor, h device.OptimHyper) {
 	need := device.OptimStates(kind, h)
 	var views [3]device.View
 	all := []*Tensor{g}
@@ -57,7 +53,7 @@ func fusedOptim(op string, kind device.OptimOp, p, g *Tensor, st [3]*Tensor, h O
 		all = append(all, t)
 	}
 	sameDevice(op, append([]*Tensor{p}, all...)...)
-	if !CanFuseOptim(p, all...) {
+	if !canFuseOptim(p, all...) {
 		fail(op, ErrArgument, "the parameter, gradient and states must be contiguous float tensors of one shape and dtype")
 	}
 	check(op, p.be.OptimStep(kind, p.view(), g.view(), views, h))

@@ -33,11 +33,11 @@ func AvgPool2d(x *Tensor, g ConvGeometry) *Tensor {
 	return y
 }
 
-// MaxPool2dBackward returns the gradient [N, C, height, width] of the input
+// maxPool2dBackward returns the gradient [N, C, height, width] of the input
 // of MaxPool2d from the output gradient dy [N, C, OH, OW] and the indices
 // idx that MaxPool2d returned: each element of dy is added at the input
 // position its window's maximum came from; every other position is 0.
-func MaxPool2dBackward(dy, idx *Tensor, height, width int, g ConvGeometry) *Tensor {
+func maxPool2dBackward(dy, idx *Tensor, height, width int, g ConvGeometry) *Tensor {
 	const op = "MaxPool2dBackward"
 	sameDevice(op, dy, idx)
 	checkPoolGrad(op, dy, height, width, g)
@@ -53,11 +53,11 @@ func MaxPool2dBackward(dy, idx *Tensor, height, width int, g ConvGeometry) *Tens
 	return dx
 }
 
-// AvgPool2dBackward returns the gradient [N, C, height, width] of the input
+// avgPool2dBackward returns the gradient [N, C, height, width] of the input
 // of AvgPool2d from the output gradient dy [N, C, OH, OW]: each element of
 // dy, divided by KernelH*KernelW, is added to every input position of its
 // window.
-func AvgPool2dBackward(dy *Tensor, height, width int, g ConvGeometry) *Tensor {
+func avgPool2dBackward(dy *Tensor, height, width int, g ConvGeometry) *Tensor {
 	const op = "AvgPool2dBackward"
 	checkPoolGrad(op, dy, height, width, g)
 	s := dy.layout.Shape

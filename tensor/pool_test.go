@@ -22,7 +22,7 @@ func TestMaxPool2d(t *testing.T) {
 	require.Equal(t, []int64{1, 6, 12, 15}, idx.Int64s())
 
 	dy := tensor.FromSlice([]float32{1, 2, 3, 4}, 1, 1, 2, 2)
-	dx := tensor.MaxPool2dBackward(dy, idx, 4, 4, g)
+	dx := tensorOps.MaxPool2dBackward(dy, idx, 4, 4, g)
 	require.Equal(t, []float32{0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 3, 0, 0, 4}, dx.Float32s())
 
 	// Padding reads -∞: all-negative input keeps negative maxima.
@@ -38,7 +38,7 @@ func TestMaxPool2d(t *testing.T) {
 	g1 := tensor.ConvGeometry{KernelH: 2, KernelW: 2, StrideH: 1, StrideW: 1}
 	yk, ik := tensor.MaxPool2d(peak, g1)
 	require.Equal(t, []int64{4, 4, 4, 4}, ik.Int64s())
-	dxk := tensor.MaxPool2dBackward(tensor.OnesLike(yk), ik, 3, 3, g1)
+	dxk := tensorOps.MaxPool2dBackward(tensor.OnesLike(yk), ik, 3, 3, g1)
 	require.Equal(t, []float32{0, 0, 0, 0, 4, 0, 0, 0, 0}, dxk.Float32s())
 
 	// A strided view pools like its copy.
@@ -61,7 +61,7 @@ func TestAvgPool2d(t *testing.T) {
 
 	// The backward pass is the adjoint: <AvgPool(x), dy> = <x, dx>.
 	dy := tensor.FromSlice([]float64{1, -2, 3, 0.5}, 1, 1, 2, 2)
-	dx := tensor.AvgPool2dBackward(dy, 4, 4, gp)
+	dx := tensorOps.AvgPool2dBackward(dy, 4, 4, gp)
 	require.InDelta(t, y.Mul(dy).Sum().Item(), x.Mul(dx).Sum().Item(), 1e-12)
 	require.InDelta(t, 1.0/9, dx.Float64s()[0], 1e-15)
 }
@@ -79,10 +79,10 @@ func TestPool2dErrors(t *testing.T) {
 		{"dtype", func() { tensor.AvgPool2d(tensor.Zeros(1, 1, 4, 4).As(tensor.Int64), g) }, tensor.ErrDType, "int64"},
 		{"too small", func() { tensor.AvgPool2d(tensor.Zeros(1, 1, 1, 4), g) }, tensor.ErrShape, "does not fit"},
 		{"stride", func() { tensor.AvgPool2d(tensor.Zeros(1, 1, 4, 4), tensor.ConvGeometry{KernelH: 1, KernelW: 1}) }, tensor.ErrArgument, "stride"},
-		{"grad shape", func() { tensor.AvgPool2dBackward(tensor.Zeros(1, 1, 3, 2), 4, 4, g) }, tensor.ErrShape, "does not match"},
-		{"grad rank", func() { tensor.AvgPool2dBackward(tensor.Zeros(1, 2, 2), 4, 4, g) }, tensor.ErrShape, "[N, C, OH, OW]"},
-		{"index dtype", func() { tensor.MaxPool2dBackward(tensor.Zeros(1, 1, 2, 2), tensor.Zeros(1, 1, 2, 2), 4, 4, g) }, tensor.ErrDType, "int64"},
-		{"index shape", func() { tensor.MaxPool2dBackward(tensor.Zeros(1, 2, 2, 2), idx, 4, 4, g) }, tensor.ErrShape, "indices"},
+		{"grad shape", func() { tensorOps.AvgPool2dBackward(tensor.Zeros(1, 1, 3, 2), 4, 4, g) }, tensor.ErrShape, "does not match"},
+		{"grad rank", func() { tensorOps.AvgPool2dBackward(tensor.Zeros(1, 2, 2), 4, 4, g) }, tensor.ErrShape, "[N, C, OH, OW]"},
+		{"index dtype", func() { tensorOps.MaxPool2dBackward(tensor.Zeros(1, 1, 2, 2), tensor.Zeros(1, 1, 2, 2), 4, 4, g) }, tensor.ErrDType, "int64"},
+		{"index shape", func() { tensorOps.MaxPool2dBackward(tensor.Zeros(1, 2, 2, 2), idx, 4, 4, g) }, tensor.ErrShape, "indices"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -85,7 +85,7 @@ func TestGeneratorState(t *testing.T) {
 	state := g.State()
 	require.Len(t, state, tensor.StateSize)
 	// The Philox part: key and counter, after PyTorch's 5056 bytes.
-	tensor.Dropout(tensor.Ones(10), 0.5, g)
+	tensorOps.Dropout(tensor.Ones(10), 0.5, g)
 	seed, off := g.PhiloxState()
 	require.Equal(t, [2]uint64{12, 10}, [2]uint64{seed, off})
 	require.NoError(t, g.SetState(state))

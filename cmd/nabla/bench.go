@@ -77,6 +77,15 @@ func benchSuite(quick bool) []workload {
 	return ws
 }
 
+// benchMaxRuns bounds the timed calls of one workload. It used to be 100,
+// which cut the small workloads (a 256×256 product takes a quarter of a
+// millisecond) to a few tens of milliseconds: too short for Go's garbage
+// collector to run even once, so every result buffer was fresh memory
+// from the operating system and the median call paid its page faults,
+// where a training loop (and PyTorch, which frees on the last reference)
+// reuses memory. minTime now decides for both libraries alike.
+const benchMaxRuns = 100_000
+
 // timeIt runs f once to warm up, then repeatedly for at least minTime and
 // three runs, and returns the median time of one call. sync waits for the
 // device so that asynchronous backends are timed honestly.
@@ -90,7 +99,7 @@ func timeIt(f func(), sync func(), minTime time.Duration) time.Duration {
 		f()
 		sync()
 		runs = append(runs, time.Since(t0))
-		if len(runs) >= 100 {
+		if len(runs) >= benchMaxRuns {
 			break
 		}
 	}

@@ -28,7 +28,7 @@ def time_it(f, min_time=req.get("min_time", 1.0)):
     while len(runs) < 3 or time.perf_counter() - start < min_time:
         t0 = time.perf_counter(); f(); sync()
         runs.append(time.perf_counter() - t0)
-        if len(runs) >= 100:
+        if len(runs) >= 100_000:  # as benchMaxRuns in bench.go
             break
     return statistics.median(runs)
 

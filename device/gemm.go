@@ -89,6 +89,9 @@ const (
 	// gemmGroupBytes bounds the packed B panels of one product task, which
 	// stream through L2 once for every panel of A (see macro).
 	gemmGroupBytes = 1 << 20
+	// gemmSpin is how many times a thread polls the end of a stage before
+	// it parks (a few microseconds).
+	gemmSpin = 1 << 13
 )
 
 // gemm is a matrix multiply built around one micro-kernel.
@@ -274,17 +277,30 @@ func (g *gemm[T]) packed(m, n, k int, a []T, ars, acs int, b []T, brs, bcs int, 
 					groups = max(groups, gemmCeilDiv(panels*kcb*nr*int(unsafe.Sizeof(a[0])), gemmGroupBytes))
 					gp := gemmCeilDiv(panels, groups)
 					groups = gemmCeilDiv(panels, gp)
+					// A small product (one chunk of A, a few panels of B)
+					// would leave only a task or two: cut the chunks'
+					// rows as well, so that a thread that starts late
+					// still finds work instead of the first one doing it
+					// all.
+					parts := min(cp, max(1, gemmCeilDiv(4*nt, chunks*groups)))
+					pp := gemmCeilDiv(cp, parts)
+					parts = gemmCeilDiv(cp, pp)
 					start = taskEnd
-					taskEnd += int64(chunks * groups)
+					taskEnd += int64(chunks * parts * groups)
 					for {
 						t, ok := gemmClaim(&w.taskNext, taskEnd)
 						if !ok {
 							break
 						}
-						u, cg := int(t-start)/groups, int(t-start)%groups
-						i0 := u * cp * mr
-						g.macro(kcb, w.a[u*mc*kc:], ic+i0, min(cp*mr, mclb-i0), w.b, jc, ncb, cg*gp, min(cg*gp+gp, panels),
-							c, crs, ccs, pc == 0, tile)
+						t -= start
+						cg := int(t) % groups
+						u, part := int(t)/groups/parts, int(t)/groups%parts
+						i0 := u*cp*mr + part*pp*mr
+						rows := min(pp*mr, mclb-i0, (u+1)*cp*mr-i0)
+						if rows > 0 {
+							g.macro(kcb, w.a[u*mc*kc+part*pp*mr*kcb:], ic+i0, rows, w.b, jc, ncb, cg*gp, min(cg*gp+gp, panels),
+								c, crs, ccs, pc == 0, tile)
+						}
 						w.finish(&w.taskDone, taskEnd)
 					}
 					w.wait(&w.taskDone, taskEnd)
@@ -328,8 +344,14 @@ func (w *gemmWork[T]) finish(ctr *atomic.Int64, end int64) {
 
 // wait blocks until the count on ctr reaches end.
 func (w *gemmWork[T]) wait(ctr *atomic.Int64, end int64) {
-	if ctr.Load() >= end {
-		return
+	// The stages of a small product last tens of microseconds; a thread
+	// that parks on the condition variable takes about as long to be
+	// woken again (a futex round trip through the scheduler), so spin
+	// briefly first.
+	for range gemmSpin {
+		if ctr.Load() >= end {
+			return
+		}
 	}
 	w.mu.Lock()
 	for ctr.Load() < end {

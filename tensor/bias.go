@@ -53,7 +53,7 @@ func (a Activation) String() string {
 func (a Activation) unary(op string) (device.UnaryOp, float64) {
 	switch a.Kind {
 	case ActNone:
-		return device.AddScalar, 0 // alpha 0: the bias alone (device.BiasOnly)
+		return device.AddScalar, 0 // alpha 0: the bias alone (backend.BiasOnly)
 	case ActRelu:
 		return device.Relu, 0
 	case ActLeakyRelu:

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/backend"
 )
 
 // OptimHyper holds the scalars of a fused optimizer step; see
@@ -43,7 +44,7 @@ func FusedAdamStep(p, g, m, v, vmax *Tensor, h OptimHyper) {
 }
 
 func fusedOptim(op string, kind device.OptimOp, p, g *Tensor, st [3]*Tensor, h OptimHyper) {
-	need := device.OptimStates(kind, h)
+	need := backend.OptimStates(kind, h)
 	var views [3]device.View
 	all := []*Tensor{g}
 	for i, t := range st {

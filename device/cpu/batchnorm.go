@@ -153,7 +153,7 @@ func (g bnGrid) run(newWorker func() bnTileFn) {
 	})
 }
 
-// BatchNormStats implements Backend.BatchNormStats.
+// BatchNormStats implements device.Backend.BatchNormStats.
 func (c *host) BatchNormStats(mean, variance, x device.View) error {
 	if err := backend.CheckBatchNormStats("device: cpu: batch norm stats", mean, variance, x); err != nil {
 		return err
@@ -302,7 +302,7 @@ func bnRowDev[T float](d []T, off, n, stride int, m float64) (sq, dev float64) {
 	return q0, e0
 }
 
-// BatchNormForward implements Backend.BatchNormForward.
+// BatchNormForward implements device.Backend.BatchNormForward.
 func (c *host) BatchNormForward(y, xhat, x, mean, invstd, weight, bias device.View) error {
 	if err := backend.CheckBatchNormForward("device: cpu: batch norm forward", y, xhat, x, mean, invstd, weight, bias); err != nil {
 		return err
@@ -414,7 +414,7 @@ func runBNForward[T float](yV, hV, xV, meanV, istdV, wV, bV device.View) error {
 	return nil
 }
 
-// BatchNormBackward implements Backend.BatchNormBackward.
+// BatchNormBackward implements device.Backend.BatchNormBackward.
 func (c *host) BatchNormBackward(dx, dweight, dbias, g, xhat, invstd, weight device.View, training bool) error {
 	if err := backend.CheckBatchNormBackward("device: cpu: batch norm backward", dx, dweight, dbias, g, xhat, invstd, weight); err != nil {
 		return err

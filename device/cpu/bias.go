@@ -5,7 +5,7 @@ import (
 	"github.com/nabla-go/nabla/internal/backend"
 )
 
-// BiasActivation implements Backend.BiasActivation in one pass: each block
+// BiasActivation implements device.Backend.BiasActivation in one pass: each block
 // of at most `block` elements gets the bias added into the destination
 // and is then run through the very block kernel Unary uses, while it is
 // still in L1. The sum is rounded to the dtype before the activation reads

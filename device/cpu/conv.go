@@ -13,7 +13,7 @@ import (
 // the part of the run that falls in the padding is computed once, and the
 // rest is a plain copy (or add) when the rows are contiguous.
 
-// Im2Col implements Backend.Im2Col.
+// Im2Col implements device.Backend.Im2Col.
 func (c *host) Im2Col(dst, src device.View, p device.ConvGeometry) error {
 	if err := checkConv("cpu: im2col", src, dst, p); err != nil {
 		return err
@@ -29,7 +29,7 @@ func (c *host) Im2Col(dst, src device.View, p device.ConvGeometry) error {
 	return unsupported("im2col", dst.Buf.DType())
 }
 
-// Col2Im implements Backend.Col2Im.
+// Col2Im implements device.Backend.Col2Im.
 func (c *host) Col2Im(dst, src device.View, p device.ConvGeometry) error {
 	if err := checkConv("cpu: col2im", dst, src, p); err != nil {
 		return err

@@ -31,7 +31,7 @@ import (
 // alone); each group sums its images in order into its own partial
 // gradient, and the partials are added in group order at the end.
 
-// Conv2d implements Convolver.Conv2d.
+// Conv2d implements device.Convolver.Conv2d.
 func (c *host) Conv2d(y, x, w, bias device.View, g device.ConvGeometry) error {
 	const op = "cpu: conv2d"
 	if x.Buf == nil || w.Buf == nil {
@@ -49,7 +49,7 @@ func (c *host) Conv2d(y, x, w, bias device.View, g device.ConvGeometry) error {
 	return unsupported("conv2d", y.Buf.DType())
 }
 
-// Conv2dBackward implements Convolver.Conv2dBackward.
+// Conv2dBackward implements device.Convolver.Conv2dBackward.
 func (c *host) Conv2dBackward(dx, dw, db, dy, x, w device.View, g device.ConvGeometry) error {
 	const op = "cpu: conv2d backward"
 	if dw.Buf != nil && x.Buf == nil {

@@ -6,7 +6,7 @@ import (
 	"runtime"
 	"unsafe"
 
-	"golang.org/x/sys/cpu"
+	cpuid "golang.org/x/sys/cpu"
 
 	"github.com/nabla-go/nabla/device"
 )
@@ -233,9 +233,9 @@ func (c *host) Describe() (device.Info, error) {
 		name string
 		has  bool
 	}{
-		{"sse4.2", cpu.X86.HasSSE42}, {"avx", cpu.X86.HasAVX}, {"avx2", cpu.X86.HasAVX2},
-		{"fma", cpu.X86.HasFMA}, {"avx512f", cpu.X86.HasAVX512F}, {"avx512bw", cpu.X86.HasAVX512BW},
-		{"avx512vl", cpu.X86.HasAVX512VL}, {"asimd", cpu.ARM64.HasASIMD},
+		{"sse4.2", cpuid.X86.HasSSE42}, {"avx", cpuid.X86.HasAVX}, {"avx2", cpuid.X86.HasAVX2},
+		{"fma", cpuid.X86.HasFMA}, {"avx512f", cpuid.X86.HasAVX512F}, {"avx512bw", cpuid.X86.HasAVX512BW},
+		{"avx512vl", cpuid.X86.HasAVX512VL}, {"asimd", cpuid.ARM64.HasASIMD},
 	} {
 		if f.has {
 			feats = append(feats, f.name)

@@ -5,7 +5,7 @@ import (
 	"github.com/nabla-go/nabla/internal/backend"
 )
 
-// Dropout implements Backend.Dropout: each element's Philox draw is
+// Dropout implements device.Backend.Dropout: each element's Philox draw is
 // recomputed from its counter, so the forward and the backward pass make
 // the same decisions without a mask in memory.
 func (c *host) Dropout(dst, src device.View, p float64, seed, offset uint64) error {

@@ -6,7 +6,7 @@ import (
 	"os"
 	"unsafe"
 
-	"golang.org/x/sys/cpu"
+	cpuid "golang.org/x/sys/cpu"
 )
 
 // The micro-kernels in gemm_amd64.s and their declarations and tables in
@@ -43,8 +43,8 @@ var simdSetting = os.Getenv("NABLA_CPU_SIMD")
 // vector registers) and whether NABLA_CPU_SIMD allows them (see
 // simdSetting).
 var (
-	hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA && simdSetting != "avx2" && simdSetting != "none"
-	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA && simdSetting != "none"
+	hasAVX512 = cpuid.X86.HasAVX512F && cpuid.X86.HasAVX2 && cpuid.X86.HasFMA && simdSetting != "avx2" && simdSetting != "none"
+	hasAVX2   = cpuid.X86.HasAVX2 && cpuid.X86.HasFMA && simdSetting != "none"
 )
 
 // gemmKernelsF32 lists the float32 kernels this machine can run, the
@@ -170,7 +170,7 @@ func packRows[T float](d []T, w int, src []T, base, stride, cols, kc int) {
 // simdLimited reports whether NABLA_CPU_SIMD keeps the backend off vector
 // kernels the CPU has; simdName names the widest set in use.
 func simdLimited() bool {
-	return cpu.X86.HasAVX512F && !hasAVX512 || cpu.X86.HasAVX2 && !hasAVX2
+	return cpuid.X86.HasAVX512F && !hasAVX512 || cpuid.X86.HasAVX2 && !hasAVX2
 }
 
 func simdName() string {

@@ -23,7 +23,7 @@ import (
 // small enough to stay in L1.
 const ceChunk = 512
 
-// CrossEntropy implements Backend.CrossEntropy.
+// CrossEntropy implements device.Backend.CrossEntropy.
 func (c *host) CrossEntropy(loss, lse, x, labels device.View) error {
 	const op = "device: cpu: cross_entropy"
 	if err := backend.CheckCrossEntropy(op, loss, lse, x, labels); err != nil {
@@ -38,7 +38,7 @@ func (c *host) CrossEntropy(loss, lse, x, labels device.View) error {
 	return unsupported("cross_entropy", x.Buf.DType())
 }
 
-// CrossEntropyBackward implements Backend.CrossEntropyBackward.
+// CrossEntropyBackward implements device.Backend.CrossEntropyBackward.
 func (c *host) CrossEntropyBackward(dx, x, lse, labels, g device.View) error {
 	const op = "device: cpu: cross_entropy backward"
 	if err := backend.CheckCrossEntropyBackward(op, dx, x, lse, labels, g); err != nil {

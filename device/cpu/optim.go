@@ -7,7 +7,7 @@ import (
 	"github.com/nabla-go/nabla/internal/backend"
 )
 
-// OptimStep implements Backend.OptimStep: one pass over the elements,
+// OptimStep implements device.Backend.OptimStep: one pass over the elements,
 // split into chunks over goroutines. Every operation is rounded on its
 // own (the explicit conversions stop the compiler from fusing a multiply
 // and an add), so the result equals the chain of tensor ops in package

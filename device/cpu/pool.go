@@ -16,7 +16,7 @@ import (
 // when the input rows are contiguous and undilated they run over a plain
 // slice.
 
-// Pool2d implements Backend.Pool2d.
+// Pool2d implements device.Backend.Pool2d.
 func (c *host) Pool2d(op device.PoolOp, dst, idx, src device.View, g device.ConvGeometry) error {
 	if err := backend.CheckPool("device: cpu: pool2d", op, src, dst, idx, g); err != nil {
 		return err
@@ -30,7 +30,7 @@ func (c *host) Pool2d(op device.PoolOp, dst, idx, src device.View, g device.Conv
 	return unsupported("pool2d", src.Buf.DType())
 }
 
-// Pool2dBackward implements Backend.Pool2dBackward.
+// Pool2dBackward implements device.Backend.Pool2dBackward.
 func (c *host) Pool2dBackward(op device.PoolOp, dx, dy, idx device.View, g device.ConvGeometry) error {
 	if err := backend.CheckPool("device: cpu: pool2d backward", op, dx, dy, idx, g); err != nil {
 		return err

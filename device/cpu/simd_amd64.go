@@ -5,7 +5,7 @@ package cpu
 import (
 	"unsafe"
 
-	"golang.org/x/sys/cpu"
+	cpuid "golang.org/x/sys/cpu"
 )
 
 // The float32 vector kernels of simd_amd64.s (AVX-512F with VL for the
@@ -16,7 +16,7 @@ import (
 // simdBest is the widest kernel set this CPU runs.
 var simdBest = func() simdLevel {
 	switch {
-	case hasAVX512 && cpu.X86.HasAVX512VL:
+	case hasAVX512 && cpuid.X86.HasAVX512VL:
 		return simdAVX512
 	case hasAVX2:
 		return simdAVX2

@@ -7,7 +7,7 @@ import (
 	"github.com/nabla-go/nabla/device"
 )
 
-// Sort implements Backend.Sort: each row is copied out, its positions are
+// Sort implements device.Backend.Sort: each row is copied out, its positions are
 // ordered by a stable merge sort (slices.SortStableFunc) and the result is
 // written back; rows are spread over goroutines.
 func (c *host) Sort(values, indices, src device.View, descending bool) error {

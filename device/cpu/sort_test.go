@@ -139,7 +139,7 @@ func absIf(ok bool, v []float64) []float64 {
 	return v
 }
 
-// TestSortMatchesReference runs the CPU backend's Sort and SortNetwork
+// TestSortMatchesReference runs the CPU backend's Sort and backend.SortNetwork
 // (on the CPU backend's primitives, as a GPU backend runs it on its own)
 // on every case, in both directions, and compares the positions with a
 // reference stable sort and the values with the source elements bit for

@@ -8,7 +8,7 @@ import (
 	"github.com/nabla-go/nabla/internal/backend"
 )
 
-// UnaryBackward implements Backend.UnaryBackward: dx = g·f'(·) in one
+// UnaryBackward implements device.Backend.UnaryBackward: dx = g·f'(·) in one
 // pass over g and the operand the op reads (see UnaryOp.BackwardOperand).
 //
 // Precision: the selections (Relu, LeakyRelu, Threshold, Clamp) and the

@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/device/cpu"
 	"github.com/nabla-go/nabla/internal/idx"
 	"github.com/nabla-go/nabla/internal/testfile"
 	"github.com/nabla-go/nabla/tensor"
@@ -36,8 +36,8 @@ func gzipZeros(t testing.TB, path string, dims []uint32, data int) {
 }
 
 func limitCPUMemory(t *testing.T, bytes int64) {
-	prev := device.SetCPUMemoryLimit(bytes)
-	t.Cleanup(func() { device.SetCPUMemoryLimit(prev) })
+	prev := cpu.SetMemoryLimit(bytes)
+	t.Cleanup(func() { cpu.SetMemoryLimit(prev) })
 }
 
 // TestMNISTFromFilesHostile loads image files whose headers ask for more

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/device/cpu"
 	"github.com/nabla-go/nabla/internal/idx"
 	"github.com/nabla-go/nabla/tensor"
 )
@@ -65,7 +65,7 @@ var pixelScale = func() (lut [256]float32) {
 func newImageDataset(images, labels *tensor.Tensor, classes []string) *ImageDataset {
 	return &ImageDataset{
 		images:  images,
-		pix:     device.HostData(images.Buffer()).([]uint8),
+		pix:     cpu.Data(images.Buffer()).([]uint8),
 		labels:  labels,
 		classes: slices.Clone(classes),
 	}
@@ -79,7 +79,7 @@ func (d *ImageDataset) Len() int { return d.labels.Size(0) }
 func (d *ImageDataset) gather(indices []int) *tensor.Tensor {
 	shape := append([]int{len(indices)}, d.ImageShape()...)
 	out := tensor.Empty(shape...)
-	dst, direct := device.HostData(out.Buffer()).([]float32)
+	dst, direct := cpu.Data(out.Buffer()).([]float32)
 	if !direct || len(dst) != out.Numel() {
 		direct = false
 		dst = make([]float32, out.Numel())
@@ -163,7 +163,7 @@ func (d *ImageDataset) Classes() []string { return slices.Clone(d.classes) }
 // checked against each other (and an uncompressed file's header against
 // its size) before anything is allocated for the data, the images'
 // tensor is allocated under the CPU memory limit (see
-// device.CPUMemoryLimit), and the pixels are read straight into it, so
+// cpu.MemoryLimit), and the pixels are read straight into it, so
 // that loading takes the data's size in memory plus a small constant.
 func MNISTFromFiles(imagesPath, labelsPath string) (*ImageDataset, error) {
 	return mnistFromFiles(imagesPath, labelsPath, MNISTClasses[:])
@@ -272,7 +272,7 @@ func mnistFromIDX(images, labels *idx.Reader, imagesName, labelsName string, cla
 	if err != nil {
 		return nil, fmt.Errorf("data: MNIST labels %s: %w", labelsName, err)
 	}
-	for i, v := range device.HostData(raw.Buffer()).([]uint8) {
+	for i, v := range cpu.Data(raw.Buffer()).([]uint8) {
 		if int(v) >= len(classes) {
 			return nil, fmt.Errorf("data: MNIST labels %s: label %d of sample %d is outside 0..%d: %w",
 				labelsName, v, i, len(classes)-1, ErrFormat)

@@ -55,10 +55,12 @@ type Backend interface {
 	Binary(op BinaryOp, dst, a, b View) error
 	// BiasActivation sets dst[m, n] = op(src[m, n] + bias[n]) for [M, N]
 	// views dst and src and an [N] view bias of one float dtype, in one
-	// pass: the epilogue of a fully connected layer. op is one of
-	// BiasActivationOps (alpha and beta as for Unary) or AddScalar, where
-	// alpha 0 means the bias alone (see BiasOnly). dst may equal src. The
-	// results equal Binary(Add) followed by Unary(op) bit for bit.
+	// pass: the epilogue of a fully connected layer. op is Relu,
+	// LeakyRelu, Sigmoid, Tanh, Elu, Softplus or Gelu (alpha and beta as
+	// for Unary), or AddScalar, where alpha 0 means the bias alone, exactly
+	// Binary(Add) (no "+ 0", which would turn a -0 sum into +0). dst may
+	// equal src. The results equal Binary(Add) followed by Unary(op) bit
+	// for bit.
 	BiasActivation(op UnaryOp, dst, src, bias View, alpha, beta float64) error
 	// Where sets dst = cond ? a : b elementwise; cond is Bool.
 	Where(dst, cond, a, b View) error
@@ -168,9 +170,9 @@ type Backend interface {
 	// Dropout applies inverted dropout with probability p to src in one
 	// pass, drawing no memory for the mask: element k (in row-major order
 	// of dst) is kept exactly when Random(dst, Bernoulli, seed, offset,
-	// 1-p, 0) would draw a 1 there (see DropoutMask), and dst[k] =
-	// src[k]·m with m = 1/(1-p) (rounded to the dtype) where kept and 0
-	// elsewhere: bit for bit the product with the scaled Bernoulli mask.
+	// 1-p, 0) would draw a 1 there, and dst[k] = src[k]·m with
+	// m = 1/(1-p) (rounded to the dtype) where kept and 0 elsewhere: bit
+	// for bit the product with the scaled Bernoulli mask.
 	// Applied to the output gradient with the same seed and offset it is
 	// dropout's backward pass. Float dtypes; dst may equal src.
 	Dropout(dst, src View, p float64, seed, offset uint64) error
@@ -188,7 +190,7 @@ type Backend interface {
 	// above +∞, as in PyTorch: last in ascending order, first in
 	// descending order; equal elements keep their order in both
 	// directions. Float, Int64 and Uint8 dtypes; src has at least one
-	// dimension. A backend without a sort kernel implements it with
-	// SortNetwork.
+	// dimension. A backend without a sort kernel can build one from its
+	// other primitives as a bitonic sorting network.
 	Sort(values, indices, src View, descending bool) error
 }

@@ -1,6 +1,8 @@
 package device
 
-import "fmt"
+import (
+	"fmt"
+)
 
 // ConvGeometry describes the sliding window of a 2-D convolution or pooling
 // over the last two dimensions (height, width) of an [N, C, H, W] array.
@@ -72,32 +74,6 @@ func floorDiv(a, b int) int {
 	return q
 }
 
-// checkConv validates the operands of Im2Col and Col2Im: img is the
-// [N, C, H, W] side, col the [N, C*KH*KW, OH*OW] side.
-func checkConv(op string, img, col View, g ConvGeometry) error {
-	if err := g.Validate(); err != nil {
-		return fmt.Errorf("device: %s: %v", op, err)
-	}
-	if img.Rank() != 4 || col.Rank() != 3 {
-		return fmt.Errorf("device: %s: wants a 4-D image and a 3-D column view, got shapes %v and %v", op, img.Shape, col.Shape)
-	}
-	if img.Buf.DType() != col.Buf.DType() {
-		return fmt.Errorf("device: %s: dtypes %v and %v differ", op, img.Buf.DType(), col.Buf.DType())
-	}
-	want := g.ColumnShape(img.Shape[0], img.Shape[1], img.Shape[2], img.Shape[3])
-	oh, ow := g.OutSize(img.Shape[2], img.Shape[3])
-	if oh < 1 || ow < 1 {
-		return fmt.Errorf("device: %s: a %dx%d kernel (dilation %dx%d) does not fit a %dx%d input padded by %dx%d",
-			op, g.KernelH, g.KernelW, max(g.DilationH, 1), max(g.DilationW, 1), img.Shape[2], img.Shape[3], g.PadH, g.PadW)
-	}
-	for i := range want {
-		if col.Shape[i] != want[i] {
-			return fmt.Errorf("device: %s: column shape %v should be %v for image shape %v", op, col.Shape, want, img.Shape)
-		}
-	}
-	return nil
-}
-
 // Convolver is an optional extension of Backend: 2-D convolution computed
 // directly, without the column matrix of the whole batch that Im2Col
 // makes (for a batch of 512 small images that matrix is over 100 MB, and
@@ -125,77 +101,4 @@ type Convolver interface {
 	// an order that depends only on the shapes, so results repeat bit for
 	// bit whatever the number of threads.
 	Conv2dBackward(dx, dw, db, dy, x, w View, g ConvGeometry) error
-}
-
-// CheckConv2d validates the operands of Convolver.Conv2d and
-// Conv2dBackward: y or dy is out, and any of x, w, bias, dx, dw and db
-// may be the zero View, which is not checked (the caller checks that the
-// operands it needs are there). All operands must share one float dtype.
-func CheckConv2d(op string, out, x, w, bias, dx, dw, db View, g ConvGeometry) error {
-	if err := g.Validate(); err != nil {
-		return fmt.Errorf("device: %s: %v", op, err)
-	}
-	if out.Rank() != 4 {
-		return fmt.Errorf("device: %s: output [N, O, OH, OW] wanted, got shape %v", op, out.Shape)
-	}
-	dt := out.Buf.DType()
-	if dt != Float32 && dt != Float64 {
-		return fmt.Errorf("device: %s: float32 or float64 wanted, got %v", op, dt)
-	}
-	n, o := out.Shape[0], out.Shape[1]
-	for _, v := range []View{x, w, bias, dx, dw, db} {
-		if v.Buf != nil && v.Buf.DType() != dt {
-			return fmt.Errorf("device: %s: dtypes %v and %v differ", op, dt, v.Buf.DType())
-		}
-	}
-	// The image shape, from x or dx (which must agree).
-	var img []int
-	for _, v := range []View{x, dx} {
-		if v.Buf == nil {
-			continue
-		}
-		if v.Rank() != 4 || v.Shape[0] != n {
-			return fmt.Errorf("device: %s: input [%d, C, H, W] wanted, got shape %v", op, n, v.Shape)
-		}
-		if img != nil && !equalInts(img, v.Shape) {
-			return fmt.Errorf("device: %s: input shapes %v and %v differ", op, img, v.Shape)
-		}
-		img = v.Shape
-	}
-	for _, v := range []View{w, dw} {
-		if v.Buf == nil {
-			continue
-		}
-		if v.Rank() != 4 || v.Shape[0] != o || v.Shape[2] != g.KernelH || v.Shape[3] != g.KernelW {
-			return fmt.Errorf("device: %s: weight [%d, C, %d, %d] wanted, got shape %v", op, o, g.KernelH, g.KernelW, v.Shape)
-		}
-		if img != nil && v.Shape[1] != img[1] {
-			return fmt.Errorf("device: %s: weight %v does not match the %d channels of the input %v", op, v.Shape, img[1], img)
-		}
-	}
-	for _, v := range []View{bias, db} {
-		if v.Buf != nil && (v.Rank() != 1 || v.Shape[0] != o) {
-			return fmt.Errorf("device: %s: bias [%d] wanted, got shape %v", op, o, v.Shape)
-		}
-	}
-	if img != nil {
-		oh, ow := g.OutSize(img[2], img[3])
-		if oh < 1 || ow < 1 || out.Shape[2] != oh || out.Shape[3] != ow {
-			return fmt.Errorf("device: %s: output %v does not match input %v with a %dx%d kernel (stride %dx%d, padding %dx%d)",
-				op, out.Shape, img, g.KernelH, g.KernelW, g.StrideH, g.StrideW, g.PadH, g.PadW)
-		}
-	}
-	return nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

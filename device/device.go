@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Kind is the family of a device.
@@ -91,8 +92,9 @@ func Best() Device {
 	return CPU()
 }
 
-// Provider opens the backend of one CUDA device; the cuda package
-// registers one with RegisterCUDA.
+// Provider opens the backends of the devices of one kind. Each backend
+// package registers its provider with Register from its init function:
+// device/cpu for the CPU, device/cuda for CUDA GPUs.
 type Provider interface {
 	// Open returns the backend for device ordinal index.
 	Open(index int) (Backend, error)
@@ -101,38 +103,62 @@ type Provider interface {
 }
 
 var (
-	registryMu   sync.Mutex
-	cudaProvider Provider
-	opened       = map[Device]Backend{}
-	cpuBackend   = newCPU()
+	registryMu sync.Mutex
+	providers  = map[Kind]Provider{} // every kind but the CPU
+	opened     = map[Device]Backend{}
+	// host is the CPU's registration, read without the lock: every tensor
+	// made on the CPU asks for its backend, and a provider's Open (a fake
+	// GPU in a test, say) may ask for the CPU's while Get holds the lock.
+	host atomic.Pointer[hostSlot]
 )
 
-// RegisterCUDA installs the provider for CUDA devices. It is called from the
-// init function of package device/cuda.
-func RegisterCUDA(p Provider) {
+// hostSlot is a registered CPU provider and the backend it opened.
+type hostSlot struct {
+	p    Provider
+	once sync.Once
+	b    Backend
+	err  error
+}
+
+// errNoCPU is Get's error for the CPU when no CPU backend is linked in:
+// package device holds only the contract, and the backend registers itself
+// when its package is imported.
+var errNoCPU = errors.New("device: the CPU backend is not linked into this binary; import github.com/nabla-go/nabla/device/cpu (package tensor imports it)")
+
+// Register installs the provider of the devices of kind k, replacing any
+// earlier one. Backend packages call it from their init functions.
+func Register(k Kind, p Provider) {
+	if k == KindCPU {
+		host.Store(&hostSlot{p: p})
+		return
+	}
 	registryMu.Lock()
 	defer registryMu.Unlock()
-	cudaProvider = p
+	providers[k] = p
 }
+
+// RegisterCUDA installs the provider for CUDA devices: Register(KindCUDA, p).
+func RegisterCUDA(p Provider) { Register(KindCUDA, p) }
 
 // Get returns the backend of d, opening it on first use. The backend of a
 // device is opened once and shared by every tensor on it.
 func Get(d Device) (Backend, error) {
 	if d.Kind == KindCPU {
-		return cpuBackend, nil
+		return openHost() // one host, whatever the ordinal
 	}
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	if b, ok := opened[d]; ok {
 		return b, nil
 	}
-	if cudaProvider == nil {
+	p := providers[d.Kind]
+	if p == nil {
 		return nil, ErrNoCUDA
 	}
-	if d.Index >= cudaProvider.Count() {
-		return nil, fmt.Errorf("device: %v does not exist: this machine has %d CUDA device(s)", d, cudaProvider.Count())
+	if d.Index >= p.Count() {
+		return nil, fmt.Errorf("device: %v does not exist: this machine has %d CUDA device(s)", d, p.Count())
 	}
-	b, err := cudaProvider.Open(d.Index)
+	b, err := p.Open(d.Index)
 	if err != nil {
 		return nil, fmt.Errorf("device: opening %v: %w", d, err)
 	}
@@ -140,11 +166,26 @@ func Get(d Device) (Backend, error) {
 	return b, nil
 }
 
+// openHost returns the CPU backend, opening it on first use.
+func openHost() (Backend, error) {
+	s := host.Load()
+	if s == nil || s.p == nil {
+		return nil, errNoCPU
+	}
+	s.once.Do(func() {
+		s.b, s.err = s.p.Open(0)
+		if s.err != nil {
+			s.err = fmt.Errorf("device: opening %v: %w", CPU(), s.err)
+		}
+	})
+	return s.b, s.err
+}
+
 // List returns every device this binary can use, the CPU first.
 func List() []Device {
 	out := []Device{CPU()}
 	registryMu.Lock()
-	p := cudaProvider
+	p := providers[KindCUDA]
 	registryMu.Unlock()
 	if p != nil {
 		for i := 0; i < p.Count(); i++ {

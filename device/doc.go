@@ -10,9 +10,14 @@
 // every call, which lets a backend read transposed, broadcast and sliced
 // operands without copies.
 //
-// The pure-Go CPU backend lives in this package and is always available.
-// On amd64 its kernels flush subnormal floats to zero, as PyTorch does
-// after torch.set_flush_denormal(True) (SetFlushSubnormals turns that off).
-// The CUDA backend lives in package device/cuda behind the "cuda" build tag
-// and registers itself here when linked in.
+// This package is the contract only: devices and their registry, the
+// Backend interface and its operand types (View, Layout, DType, the op
+// codes, ConvGeometry, OptimHyper), and memory statistics and errors. The
+// backends live in their own packages and register themselves with
+// Register when linked in: device/cpu, the pure-Go CPU backend, which
+// package tensor imports, so every program that uses tensors has it; and
+// device/cuda, the CUDA backend (a GPU behind the "cuda" build tag, or the
+// PTX virtual machine). Code that both backends share but that is no part
+// of the contract (operand validation, the Philox streams, the sorting
+// network) lives in the module's internal/backend.
 package device

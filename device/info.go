@@ -2,10 +2,7 @@ package device
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
-
-	"golang.org/x/sys/cpu"
 )
 
 // Info describes a device for people: what `nabla devices` prints.
@@ -46,33 +43,6 @@ func Describe(d Device) (Info, error) {
 		return Info{Device: d, Name: d.String()}, nil
 	}
 	return desc.Describe()
-}
-
-// Describe reports the CPU's core count and the SIMD extensions present.
-func (c *host) Describe() (Info, error) {
-	var feats []string
-	for _, f := range []struct {
-		name string
-		has  bool
-	}{
-		{"sse4.2", cpu.X86.HasSSE42}, {"avx", cpu.X86.HasAVX}, {"avx2", cpu.X86.HasAVX2},
-		{"fma", cpu.X86.HasFMA}, {"avx512f", cpu.X86.HasAVX512F}, {"avx512bw", cpu.X86.HasAVX512BW},
-		{"avx512vl", cpu.X86.HasAVX512VL}, {"asimd", cpu.ARM64.HasASIMD},
-	} {
-		if f.has {
-			feats = append(feats, f.name)
-		}
-	}
-	name := fmt.Sprintf("%s/%s CPU", runtime.GOOS, runtime.GOARCH)
-	if simdLimited() {
-		name += " (NABLA_CPU_SIMD=" + simdName() + ")"
-	}
-	return Info{
-		Device:   CPU(),
-		Name:     name,
-		Cores:    runtime.GOMAXPROCS(0),
-		Features: feats,
-	}, nil
 }
 
 // String formats the Info on one line.

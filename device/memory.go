@@ -3,6 +3,8 @@ package device
 import (
 	"errors"
 	"fmt"
+
+	"github.com/nabla-go/nabla/internal/bytesize"
 )
 
 // MemoryStats describes the memory a device's allocator holds, for
@@ -68,3 +70,29 @@ func reporter(d Device) (MemoryReporter, error) {
 	}
 	return r, nil
 }
+
+// ErrOutOfMemory is wrapped by the error of an allocation larger than the
+// memory its device may use (see MemoryError), such as one over the CPU
+// backend's memory limit.
+var ErrOutOfMemory = errors.New("device: out of memory")
+
+// MemoryError is the error of an allocation refused because it is larger
+// than the memory the device may use. It wraps ErrOutOfMemory.
+type MemoryError struct {
+	Device Device
+	DType  DType
+	Elems  int   // elements asked for
+	Bytes  int64 // their size
+	Limit  int64 // the limit they exceed
+	Source string
+}
+
+// Error names the request, the limit, where the limit comes from and how
+// to change it.
+func (e *MemoryError) Error() string {
+	return fmt.Sprintf("%v: %d elements of %v need %s, more than the %s limit (%s)",
+		e.Device, e.Elems, e.DType, bytesize.Format(e.Bytes), bytesize.Format(e.Limit), e.Source)
+}
+
+// Unwrap returns ErrOutOfMemory.
+func (e *MemoryError) Unwrap() error { return ErrOutOfMemory }

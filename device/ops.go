@@ -57,6 +57,9 @@ func (op UnaryOp) String() string {
 	return "unary?"
 }
 
+// Valid reports whether op is one of the defined unary ops.
+func (op UnaryOp) Valid() bool { return op < numUnaryOps }
+
 // FloatOnly reports whether op is defined only for floating-point dtypes.
 func (op UnaryOp) FloatOnly() bool {
 	switch op {
@@ -101,6 +104,9 @@ func (op BinaryOp) String() string {
 	return "binary?"
 }
 
+// Valid reports whether op is one of the defined binary ops.
+func (op BinaryOp) Valid() bool { return op < numBinaryOps }
+
 // IsComparison reports whether op produces a Bool result from two numbers.
 func (op BinaryOp) IsComparison() bool { return op >= Eq && op <= Ge }
 
@@ -133,6 +139,9 @@ func (op ReduceOp) String() string {
 	}
 	return "reduce?"
 }
+
+// Valid reports whether op is one of the defined reductions.
+func (op ReduceOp) Valid() bool { return op < numReduceOps }
 
 // Distribution selects what Backend.Random draws.
 type Distribution uint8

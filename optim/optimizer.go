@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/nabla-go/nabla/autograd"
-	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/device/cpu"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -428,7 +428,7 @@ func badValue(t *tensor.Tensor, allowNonFinite, nonNegative bool) (desc string, 
 			}
 			host = t.CPU().Contiguous()
 		}
-		switch data := device.HostData(host.Buffer()).(type) {
+		switch data := cpu.Data(host.Buffer()).(type) {
 		case []float32:
 			desc = firstBad(data[host.Offset():host.Offset()+host.Numel()], allowNonFinite, nonNegative)
 		case []float64:

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/backend"
 )
 
 // activationGrad returns g·f'(·), the gradient of the activation op (with
@@ -18,7 +19,7 @@ import (
 // new contiguous tensor.
 func activationGrad(op device.UnaryOp, g, a *Tensor, alpha, beta float64) *Tensor {
 	const name = "ActivationGrad"
-	if err := device.UnaryBackwardSupported(op, alpha, beta); err != nil {
+	if err := backend.UnaryBackwardSupported(op, alpha, beta); err != nil {
 		fail(name, ErrArgument, "%v", err)
 	}
 	requireFloat(name, g)

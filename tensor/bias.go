@@ -10,7 +10,7 @@ import (
 func activationUnary(op string, a prim.Activation) (device.UnaryOp, float64) {
 	switch a.Kind {
 	case prim.ActNone:
-		return device.AddScalar, 0 // alpha 0: the bias alone (device.BiasOnly)
+		return device.AddScalar, 0 // alpha 0: the bias alone (backend.BiasOnly)
 	case prim.ActRelu:
 		return device.Relu, 0
 	case prim.ActLeakyRelu:

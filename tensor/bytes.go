@@ -7,6 +7,7 @@ import (
 	"math"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/device/cpu"
 )
 
 // Bytes returns t's elements in row-major order as little-endian bytes,
@@ -68,7 +69,7 @@ func FromBytes(dt DType, shape []int, data []byte) (*Tensor, error) {
 // to load a tensor without a second copy of its data.
 //
 // The memory is allocated under the CPU memory limit first (see
-// device.CPUMemoryLimit). It returns an error, never panics, for an
+// cpu.MemoryLimit). It returns an error, never panics, for an
 // invalid dtype or shape, a tensor larger than the limit, or an error of
 // fill; the tensor is then dropped.
 func FromBytesFunc(dt DType, shape []int, fill func(dst []byte) error) (*Tensor, error) {
@@ -103,7 +104,7 @@ func fromBytesFunc(op string, dt DType, shape []int, fill func(dst []byte) error
 	if err := Catch(func() { t = empty(op, backendOf(op, device.CPU()), dt, shape) }); err != nil {
 		return nil, err
 	}
-	dst := device.HostBytes(t.buf)
+	dst := cpu.Bytes(t.buf)
 	if err := fill(dst); err != nil {
 		return nil, fmt.Errorf("tensor: %s: %w", op, err)
 	}

@@ -1,6 +1,9 @@
 package tensor
 
-import "github.com/nabla-go/nabla/device"
+import (
+	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/backend"
+)
 
 // Conv2d returns the 2-D convolution (PyTorch's cross-correlation,
 // F.conv2d) of x [N, C, H, W] with the kernels w [O, C, KH, KW] under g
@@ -75,7 +78,7 @@ func conv2dBackward(dy, x, w *Tensor, g ConvGeometry, wantX, wantW, wantB bool) 
 			db = dy.emptyLike(op, dy.DType(), []int{dy.layout.Shape[1]})
 			dbv = db.view()
 		}
-		if err := device.CheckConv2d(op, dy.view(), xv, wv, device.View{}, dxv, dwv, dbv, g); err != nil {
+		if err := backend.CheckConv2d(op, dy.view(), xv, wv, device.View{}, dxv, dwv, dbv, g); err != nil {
 			fail(op, ErrShape, "%v", err)
 		}
 		check(op, cv.Conv2dBackward(dxv, dwv, dbv, dy.view(), xv, wv, g))

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/device/cpu"
 )
 
 // Options choose where and how constructors build a tensor: its device,
@@ -116,7 +117,7 @@ func (o Options) Eye(n int) *Tensor {
 // machine is a *Error, not a runtime panic of make.
 func hostFloat64s(op string, n int) (*Tensor, []float64) {
 	t := empty(op, backendOf(op, device.CPU()), Float64, []int{n})
-	return t, device.HostData(t.buf).([]float64)
+	return t, cpu.Data(t.buf).([]float64)
 }
 
 // FromSlice returns a CPU tensor holding a copy of data with the given
@@ -129,7 +130,7 @@ func FromSlice[T Elem](data []T, shape ...int) *Tensor {
 		fail("FromSlice", ErrShape, "shape %v holds %d elements but the slice has %d", shape, n, len(data))
 	}
 	t := empty("FromSlice", backendOf("FromSlice", device.CPU()), dtypeOf[T](), shape)
-	copyToHost(device.HostData(t.buf), data)
+	copyToHost(cpu.Data(t.buf), data)
 	return t
 }
 
@@ -137,7 +138,7 @@ func FromSlice[T Elem](data []T, shape ...int) *Tensor {
 // the Go type of v.
 func Scalar[T Elem](v T) *Tensor {
 	t := empty("Scalar", backendOf("Scalar", device.CPU()), dtypeOf[T](), nil)
-	copyToHost(device.HostData(t.buf), []T{v})
+	copyToHost(cpu.Data(t.buf), []T{v})
 	return t
 }
 

@@ -20,7 +20,7 @@ var (
 	// ErrBackend: the device failed to run an operation.
 	ErrBackend = errors.New("backend error")
 	// ErrMemory: a tensor larger than the device's memory (for the CPU,
-	// device.CPUMemoryLimit), refused before the allocation was tried.
+	// cpu.MemoryLimit), refused before the allocation was tried.
 	ErrMemory = errors.New("out of memory")
 )
 

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/device/cpu"
 	"github.com/nabla-go/nabla/tensor"
 )
 
@@ -12,8 +12,8 @@ import (
 // that what counts as "more than the machine has" does not depend on the
 // machine.
 func limitCPUMemory(t *testing.T, bytes int64) {
-	prev := device.SetCPUMemoryLimit(bytes)
-	t.Cleanup(func() { device.SetCPUMemoryLimit(prev) })
+	prev := cpu.SetMemoryLimit(bytes)
+	t.Cleanup(func() { cpu.SetMemoryLimit(prev) })
 }
 
 // TestHugeRequestsFailWithTensorErrors asks for tensors that cannot exist:
@@ -36,7 +36,7 @@ func TestHugeRequestsFailWithTensorErrors(t *testing.T) {
 		{"Zeros with an empty dimension and huge strides", tensor.ErrShape, func() { tensor.Zeros(0, 1<<62, 1<<62) },
 			[]string{"[0 4611686018427387904 4611686018427387904]"}},
 		{"Zeros beyond the limit", tensor.ErrMemory, func() { tensor.Zeros(1 << 33) },
-			[]string{"Full", "shape [8589934592]", "float32", "34359738368 bytes (32 GiB)", "1073741824 bytes (1 GiB)", "SetCPUMemoryLimit"}},
+			[]string{"Full", "shape [8589934592]", "float32", "34359738368 bytes (32 GiB)", "1073741824 bytes (1 GiB)", "cpu.SetMemoryLimit"}},
 		{"Empty of bytes just beyond the limit", tensor.ErrMemory, func() { tensor.Of(tensor.Uint8).Empty(1<<30 + 1) },
 			[]string{"Empty", "1073741825 bytes"}},
 		{"Zeros whose bytes overflow", tensor.ErrMemory, func() { tensor.Of(tensor.Float64).Zeros(1 << 61) },
@@ -90,7 +90,7 @@ func TestHugeRequestsFailWithTensorErrors(t *testing.T) {
 // TestZerosBeyondPhysicalMemory asks for more than the machine has with
 // the default limit: 2^50 float32 elements are 4 PiB.
 func TestZerosBeyondPhysicalMemory(t *testing.T) {
-	limit, source, err := device.CPUMemoryLimit()
+	limit, source, err := cpu.MemoryLimit()
 	if err != nil || limit < 0 {
 		t.Skipf("no CPU memory limit on this platform (%v, %v)", source, err)
 	}

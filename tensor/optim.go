@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/backend"
 )
 
 // canFuseOptim reports whether fusedSGDStep and fusedAdamStep accept these
@@ -39,7 +40,7 @@ func fusedAdamStep(p, g, m, v, vmax *Tensor, h device.OptimHyper) {
 }
 
 func fusedOptim(op string, kind device.OptimOp, p, g *Tensor, st [3]*Tensor, h device.OptimHyper) {
-	need := device.OptimStates(kind, h)
+	need := backend.OptimStates(kind, h)
 	var views [3]device.View
 	all := []*Tensor{g}
 	for i, t := range st {

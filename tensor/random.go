@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/device/cpu"
 )
 
 // Generator is a reproducible source of random numbers: PyTorch's CPU
@@ -236,7 +237,7 @@ func (o Options) random(op string, shape []int, fill func(g *Generator, data any
 	g.mu.Lock()
 	func() {
 		defer g.mu.Unlock()
-		fill(g, device.HostData(t.buf))
+		fill(g, cpu.Data(t.buf))
 	}()
 	return t.To(o.dev)
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/device/cpu"
+	"github.com/nabla-go/nabla/internal/bytesize"
 )
 
 // Tensor is an n-dimensional strided view of device memory. Tensors are
@@ -68,7 +70,7 @@ func allocFailed(op string, dev device.Device, dt DType, shape []int, n int, err
 	if errors.As(err, &me) {
 		panic(&Error{Op: op, Kind: ErrMemory, Cause: err, Msg: fmt.Sprintf(
 			"a tensor of shape %v and dtype %v needs %s, more than the %s that %v may allocate (%s)",
-			shape, dt, device.FormatBytes(me.Bytes), device.FormatBytes(me.Limit), dev, me.Source)})
+			shape, dt, bytesize.Format(me.Bytes), bytesize.Format(me.Limit), dev, me.Source)})
 	}
 	if errors.Is(err, device.ErrSize) {
 		panic(&Error{Op: op, Kind: ErrMemory, Cause: err, Msg: fmt.Sprintf(
@@ -81,7 +83,7 @@ func allocFailed(op string, dev device.Device, dt DType, shape []int, n int, err
 // the copy of a tensor of shape, would exceed the CPU memory limit: a
 // CUDA tensor can be larger than the host's memory.
 func checkHostAlloc(op string, dt DType, shape []int, n int) {
-	if err := device.CheckCPUAlloc(dt, n); err != nil {
+	if err := cpu.CheckAlloc(dt, n); err != nil {
 		allocFailed(op, device.CPU(), dt, shape, n, err)
 	}
 }

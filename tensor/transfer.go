@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/device/cpu"
 )
 
 // To returns t on dev: t itself when it is already there, otherwise a
@@ -44,7 +45,7 @@ func (t *Tensor) hostCopy(op string) any {
 		c = t.Clone()
 	}
 	if c.Device().IsCPU() && c != t {
-		return device.HostData(c.buf) // a fresh clone: nobody else holds it
+		return cpu.Data(c.buf) // a fresh clone: nobody else holds it
 	}
 	var host any
 	n := c.Numel()

@@ -188,7 +188,7 @@ func (b *trainBench) describe() string {
 // epoch asks for), and the optimizer state has aged as in a real run:
 // Adam's momenta of inputs that are almost always zero decay into
 // subnormal floats during the first epoch, which slowed every later epoch
-// on x86 until the CPU backend flushed them (device.SetFlushSubnormals);
+// on x86 until the CPU backend flushed them (cpu.SetFlushSubnormals);
 // a shorter warm-up never saw that. PyTorch gets the same warm-up.
 func (b *trainBench) run(dev device.Device, be device.Backend, r trainRun) (trainResult, error) {
 	if err := releaseDeviceMemory(dev, be); err != nil {

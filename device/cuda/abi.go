@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/backend"
 )
 
 // maxRank is NB_MAX_RANK: the most dimensions a kernel operand may have
@@ -556,7 +557,7 @@ func crossEntropyKernel(dt device.DType, backward bool) string {
 // biasKernel names the fused bias + activation kernel of op on dt, or ""
 // when there is none.
 func biasKernel(op device.UnaryOp, dt device.DType) string {
-	if !device.IsBiasActivation(op) || (dt != device.Float32 && dt != device.Float64) {
+	if !backend.IsBiasActivation(op) || (dt != device.Float32 && dt != device.Float64) {
 		return ""
 	}
 	return "bias_" + op.String() + "_" + sfx(dt)

@@ -1,6 +1,9 @@
 package cuda
 
-import "github.com/nabla-go/nabla/device"
+import (
+	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/backend"
+)
 
 // Dropout applies inverted dropout with the mask of Philox counters
 // offset, offset+1, ... under seed, recomputed per element by the kernel:
@@ -8,7 +11,7 @@ import "github.com/nabla-go/nabla/device"
 // read and one write, no mask in memory.
 func (b *Backend) Dropout(dst, src device.View, p float64, seed, offset uint64) error {
 	const op = "dropout"
-	if err := device.CheckDropout(op, dst, src, p); err != nil {
+	if err := backend.CheckDropout(op, dst, src, p); err != nil {
 		return b.errf("%w", err)
 	}
 	ptrs, err := b.pointers(op, dst, src)
@@ -34,7 +37,7 @@ func (b *Backend) Dropout(dst, src device.View, p float64, seed, offset uint64) 
 // op's gradient reads (the forward input or output).
 func (b *Backend) UnaryBackward(op device.UnaryOp, dx, g, x, y device.View, alpha, beta float64) error {
 	const name = "unary backward"
-	a, err := device.CheckUnaryBackward(name, op, dx, g, x, y, alpha, beta)
+	a, err := backend.CheckUnaryBackward(name, op, dx, g, x, y, alpha, beta)
 	if err != nil {
 		return b.errf("%w", err)
 	}

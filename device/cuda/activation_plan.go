@@ -5,7 +5,10 @@ package cuda
 // tag), tested without a GPU in activation_plan_test.go by emulating the
 // kernels on the arguments packed here.
 
-import "github.com/nabla-go/nabla/device"
+import (
+	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/backend"
+)
 
 // modActivation is kernels/activation.cu.
 const modActivation = "activation"
@@ -34,10 +37,10 @@ type dropoutArgs struct {
 }
 
 // newDropoutArgs converts Dropout's probability into the kernel's integer
-// threshold and scale (device.DropoutMask), the numbers the CPU backend
+// threshold and scale (backend.DropoutMask), the numbers the CPU backend
 // decides with.
 func newDropoutArgs(p float64, seed, offset uint64) dropoutArgs {
-	threshold, scale := device.DropoutMask(p)
+	threshold, scale := backend.DropoutMask(p)
 	return dropoutArgs{seed: seed, offset: offset, threshold: threshold, scale: scale}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/device/cpu"
 )
 
 // emuPhilox is philox.cuh's philox, with __umulhi spelled out.
@@ -97,39 +98,39 @@ func hostView(r *rand.Rand, l device.Layout, zero bool) device.View {
 			buf[i] = 3 * r.NormFloat64()
 		}
 	}
-	b, _ := device.WrapHost(buf)
+	b, _ := cpu.Wrap(buf)
 	return device.View{Buf: b, Layout: l}
 }
 
 // asDType converts a float64 host view's whole buffer to dt, keeping the
 // layout.
-func asDType(t *testing.T, cpu device.Backend, v device.View, dt device.DType) device.View {
+func asDType(t *testing.T, ref device.Backend, v device.View, dt device.DType) device.View {
 	t.Helper()
 	if dt == device.Float64 {
 		return v
 	}
-	b, err := cpu.Alloc(dt, v.Buf.Len())
+	b, err := ref.Alloc(dt, v.Buf.Len())
 	require.NoError(t, err)
 	full := device.Contiguous(v.Buf.Len())
-	require.NoError(t, cpu.Copy(device.View{Buf: b, Layout: full}, device.View{Buf: v.Buf, Layout: full}))
+	require.NoError(t, ref.Copy(device.View{Buf: b, Layout: full}, device.View{Buf: v.Buf, Layout: full}))
 	return device.View{Buf: b, Layout: v.Layout}
 }
 
 // cloneHost copies a CPU view's buffer, keeping the layout.
 func cloneHost(v device.View) device.View {
 	var b device.Buffer
-	switch d := device.HostData(v.Buf).(type) {
+	switch d := cpu.Data(v.Buf).(type) {
 	case []float32:
-		b, _ = device.WrapHost(append([]float32(nil), d...))
+		b, _ = cpu.Wrap(append([]float32(nil), d...))
 	case []float64:
-		b, _ = device.WrapHost(append([]float64(nil), d...))
+		b, _ = cpu.Wrap(append([]float64(nil), d...))
 	}
 	return device.View{Buf: b, Layout: v.Layout}
 }
 
 // hostFloats returns a CPU view's whole buffer as float64 values.
 func hostFloats(v device.View) []float64 {
-	switch d := device.HostData(v.Buf).(type) {
+	switch d := cpu.Data(v.Buf).(type) {
 	case []float32:
 		out := make([]float64, len(d))
 		for i, x := range d {
@@ -143,7 +144,7 @@ func hostFloats(v device.View) []float64 {
 }
 
 func TestDropoutKernelEmulationMatchesCPU(t *testing.T) {
-	cpu, err := device.Get(device.CPU())
+	ref, err := device.Get(device.CPU())
 	require.NoError(t, err)
 	r := rand.New(rand.NewPCG(31, 32))
 	for trial := range 300 {
@@ -159,10 +160,10 @@ func TestDropoutKernelEmulationMatchesCPU(t *testing.T) {
 		p := []float64{0.1, 0.5, 0.9, r.Float64()}[trial%4]
 		seed, offset := r.Uint64(), r.Uint64()
 		t.Run(fmt.Sprintf("%d/%v/%v", trial, dt, shape), func(t *testing.T) {
-			src := asDType(t, cpu, hostView(r, sl, false), dt)
-			want := asDType(t, cpu, hostView(r, dl, true), dt)
+			src := asDType(t, ref, hostView(r, sl, false), dt)
+			want := asDType(t, ref, hostView(r, dl, true), dt)
 			emu := cloneHost(want)
-			require.NoError(t, cpu.Dropout(want, src, p, seed, offset))
+			require.NoError(t, ref.Dropout(want, src, p, seed, offset))
 			it, err := makeIter(shape, dl, sl)
 			require.NoError(t, err)
 			da := newDropoutArgs(p, seed, offset)
@@ -170,13 +171,13 @@ func TestDropoutKernelEmulationMatchesCPU(t *testing.T) {
 			packDropout(&argBuf{rec: &rec}, 0, 0, &it, &da)
 			require.Len(t, rec, 7)
 			aligned := trial%2 == 0
-			switch d := device.HostData(emu.Buf).(type) {
+			switch d := cpu.Data(emu.Buf).(type) {
 			case []float32:
-				emuDropout(d, device.HostData(src.Buf).([]float32), int64(dl.Offset), int64(sl.Offset), &it, &da, aligned)
+				emuDropout(d, cpu.Data(src.Buf).([]float32), int64(dl.Offset), int64(sl.Offset), &it, &da, aligned)
 			case []float64:
-				emuDropout(d, device.HostData(src.Buf).([]float64), int64(dl.Offset), int64(sl.Offset), &it, &da, aligned)
+				emuDropout(d, cpu.Data(src.Buf).([]float64), int64(dl.Offset), int64(sl.Offset), &it, &da, aligned)
 			}
-			require.Equal(t, device.HostData(want.Buf), device.HostData(emu.Buf))
+			require.Equal(t, cpu.Data(want.Buf), cpu.Data(emu.Buf))
 		})
 	}
 }
@@ -237,7 +238,7 @@ func emuUnaryBackward[T float32 | float64](op device.UnaryOp, dx, g, a []T, offs
 }
 
 func TestUnaryBackwardKernelEmulationMatchesCPU(t *testing.T) {
-	cpu, err := device.Get(device.CPU())
+	ref, err := device.Get(device.CPU())
 	require.NoError(t, err)
 	r := rand.New(rand.NewPCG(33, 34))
 	cases := []struct {
@@ -264,32 +265,32 @@ func TestUnaryBackwardKernelEmulationMatchesCPU(t *testing.T) {
 			a := hostView(r, al, false)
 			if c.op == device.Sigmoid || c.op == device.Tanh {
 				// An output of these lies in (0, 1) or (-1, 1).
-				for i, v := range device.HostData(a.Buf).([]float64) {
-					device.HostData(a.Buf).([]float64)[i] = math.Tanh(v)
+				for i, v := range cpu.Data(a.Buf).([]float64) {
+					cpu.Data(a.Buf).([]float64)[i] = math.Tanh(v)
 				}
 			}
-			av, gv := asDType(t, cpu, a, dt), asDType(t, cpu, hostView(r, gl, false), dt)
-			want := asDType(t, cpu, hostView(r, dl, true), dt)
+			av, gv := asDType(t, ref, a, dt), asDType(t, ref, hostView(r, gl, false), dt)
+			want := asDType(t, ref, hostView(r, dl, true), dt)
 			emu := cloneHost(want)
 			x, y := av, device.View{}
 			if c.op.BackwardOperand() == device.FromOutput {
 				x, y = y, av
 			}
-			require.NoError(t, cpu.UnaryBackward(c.op, want, gv, x, y, c.alpha, c.beta))
+			require.NoError(t, ref.UnaryBackward(c.op, want, gv, x, y, c.alpha, c.beta))
 			it, err := makeIter(shape, dl, gl, al)
 			require.NoError(t, err)
 			var rec []argField
 			packUnaryBackward(&argBuf{rec: &rec}, 0, 0, 0, &it, c.alpha, c.beta)
 			require.Len(t, rec, 6)
 			offs := [3]int64{int64(dl.Offset), int64(gl.Offset), int64(al.Offset)}
-			switch d := device.HostData(emu.Buf).(type) {
+			switch d := cpu.Data(emu.Buf).(type) {
 			case []float32:
-				emuUnaryBackward(c.op, d, device.HostData(gv.Buf).([]float32), device.HostData(av.Buf).([]float32), offs, &it, c.alpha, c.beta)
+				emuUnaryBackward(c.op, d, cpu.Data(gv.Buf).([]float32), cpu.Data(av.Buf).([]float32), offs, &it, c.alpha, c.beta)
 			case []float64:
-				emuUnaryBackward(c.op, d, device.HostData(gv.Buf).([]float64), device.HostData(av.Buf).([]float64), offs, &it, c.alpha, c.beta)
+				emuUnaryBackward(c.op, d, cpu.Data(gv.Buf).([]float64), cpu.Data(av.Buf).([]float64), offs, &it, c.alpha, c.beta)
 			}
 			if c.exact {
-				require.Equal(t, device.HostData(want.Buf), device.HostData(emu.Buf))
+				require.Equal(t, cpu.Data(want.Buf), cpu.Data(emu.Buf))
 				return
 			}
 			got, exp := hostFloats(emu), hostFloats(want)

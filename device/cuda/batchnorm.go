@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/backend"
 )
 
 // The batch-norm primitives: the kernels of kernels/batchnorm.cu, laid out
@@ -51,7 +52,7 @@ func (b *Backend) bnRelease(blks ...*block) {
 // BatchNormStats writes the per-channel mean and biased variance of x.
 func (b *Backend) BatchNormStats(mean, variance, x device.View) error {
 	const name = "batch norm stats"
-	if err := device.CheckBatchNormStats(name, mean, variance, x); err != nil {
+	if err := backend.CheckBatchNormStats(name, mean, variance, x); err != nil {
 		return b.errf("%w", err)
 	}
 	ptrs, err := b.pointers(name, x, mean, variance)
@@ -91,7 +92,7 @@ func (b *Backend) BatchNormStats(mean, variance, x device.View) error {
 // one thread per element.
 func (b *Backend) BatchNormForward(y, xhat, x, mean, invstd, weight, bias device.View) error {
 	const name = "batch norm forward"
-	if err := device.CheckBatchNormForward(name, y, xhat, x, mean, invstd, weight, bias); err != nil {
+	if err := backend.CheckBatchNormForward(name, y, xhat, x, mean, invstd, weight, bias); err != nil {
 		return b.errf("%w", err)
 	}
 	ptrs, err := b.bnPointers(name, y, xhat, x, mean, invstd, weight, bias)
@@ -116,7 +117,7 @@ func (b *Backend) BatchNormForward(y, xhat, x, mean, invstd, weight, bias device
 // one thread per element.
 func (b *Backend) BatchNormBackward(dx, dweight, dbias, g, xhat, invstd, weight device.View, training bool) error {
 	const name = "batch norm backward"
-	if err := device.CheckBatchNormBackward(name, dx, dweight, dbias, g, xhat, invstd, weight); err != nil {
+	if err := backend.CheckBatchNormBackward(name, dx, dweight, dbias, g, xhat, invstd, weight); err != nil {
 		return b.errf("%w", err)
 	}
 	ptrs, err := b.bnPointers(name, dx, dweight, dbias, g, xhat, invstd, weight)

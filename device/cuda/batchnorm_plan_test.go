@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/device/cpu"
 )
 
 func TestFastDivider(t *testing.T) {
@@ -382,11 +383,11 @@ func TestBatchNormKernelEmulationMatchesCPU(t *testing.T) {
 }
 
 func bnEmulationCase[T float32 | float64](t *testing.T, dt device.DType) {
-	cpu, err := device.Get(device.CPU())
+	ref, err := device.Get(device.CPU())
 	require.NoError(t, err)
 	r := rand.New(rand.NewPCG(3, uint64(dt)))
 	wrap := func(d []T, l device.Layout) device.View {
-		b, err := device.WrapHost(d)
+		b, err := cpu.Wrap(d)
 		require.NoError(t, err)
 		return device.View{Buf: b, Layout: l}
 	}
@@ -415,7 +416,7 @@ func bnEmulationCase[T float32 | float64](t *testing.T, dt device.DType) {
 
 				// Statistics.
 				wm, wv := make([]T, c), make([]T, 2*c+1)
-				require.NoError(t, cpu.BatchNormStats(wrap(wm, vl), wrap(wv, sl), wrap(x, xl)))
+				require.NoError(t, ref.BatchNormStats(wrap(wm, vl), wrap(wv, sl), wrap(x, xl)))
 				gm, gv := make([]T, c), make([]T, 2*c+1)
 				p := planBatchNorm(shape, []device.Layout{xl}, []device.Layout{vl, sl}, true, xl, sms)
 				if kind == "contiguous" && shape[2] == 1 && c >= bnColsMinC {
@@ -439,7 +440,7 @@ func bnEmulationCase[T float32 | float64](t *testing.T, dt device.DType) {
 					if !affine {
 						wvw, wvb, ew, eb = device.View{}, device.View{}, emuPtr[T]{}, emuPtr[T]{}
 					}
-					require.NoError(t, cpu.BatchNormForward(wrap(wy, yl), wrap(wh, xl), wrap(x, xl), wrap(mean, vl), wrap(istd, sl), wvw, wvb))
+					require.NoError(t, ref.BatchNormForward(wrap(wy, yl), wrap(wh, xl), wrap(x, xl), wrap(mean, vl), wrap(istd, sl), wvw, wvb))
 					gy, gh := make([]T, len(wy)), make([]T, len(wh))
 					pf := planBatchNorm(shape, []device.Layout{yl, xl, xl}, []device.Layout{vl, sl, vl, vl}, false, xl, sms)
 					emuForward(emuPtr[T]{d: gy}, emuPtr[T]{d: gh, off: int64(xl.Offset)}, emuPtr[T]{d: x, off: int64(xl.Offset)},
@@ -453,7 +454,7 @@ func bnEmulationCase[T float32 | float64](t *testing.T, dt device.DType) {
 				xh := bnTestBuf[T](r, yl, 0, 1.5)
 				for _, training := range []bool{true, false} {
 					wdx, wdw, wdb := make([]T, n*c*shape[2]), make([]T, 2*c+1), make([]T, c)
-					require.NoError(t, cpu.BatchNormBackward(wrap(wdx, yl), wrap(wdw, sl), wrap(wdb, vl), wrap(g, xl), wrap(xh, yl),
+					require.NoError(t, ref.BatchNormBackward(wrap(wdx, yl), wrap(wdw, sl), wrap(wdb, vl), wrap(g, xl), wrap(xh, yl),
 						wrap(istd, sl), wrap(w, vl), training))
 					gdx, gdw, gdb := make([]T, len(wdx)), make([]T, len(wdw)), make([]T, len(wdb))
 					emuBackward(emuPtr[T]{d: gdx}, emuPtr[T]{d: gdw, off: 1}, emuPtr[T]{d: gdb}, emuPtr[T]{d: g, off: int64(xl.Offset)},

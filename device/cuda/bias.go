@@ -1,13 +1,16 @@
 package cuda
 
-import "github.com/nabla-go/nabla/device"
+import (
+	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/backend"
+)
 
 // BiasActivation sets dst = op(src + bias) with the bias broadcast down
 // the rows, in one kernel (kernels/bias.cu): the epilogue of a fully
 // connected layer, usually in place on the matrix product's output.
 func (b *Backend) BiasActivation(op device.UnaryOp, dst, src, bias device.View, alpha, beta float64) error {
 	const name = "bias activation"
-	if err := device.CheckBiasActivation(name, op, dst, src, bias); err != nil {
+	if err := backend.CheckBiasActivation(name, op, dst, src, bias); err != nil {
 		return b.errf("%w", err)
 	}
 	dt := dst.Buf.DType()

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/device/cpu"
 )
 
 // biasLayout is an operand's layout in a buffer: contiguous rows,
@@ -35,7 +36,7 @@ func biasLayout(kind string, m, n, offset int) device.Layout {
 }
 
 func TestBiasPlanEmulationMatchesCPU(t *testing.T) {
-	cpu, err := device.Get(device.CPU())
+	ref, err := device.Get(device.CPU())
 	require.NoError(t, err)
 	r := rand.New(rand.NewPCG(13, 14))
 	cases := []struct {
@@ -112,7 +113,7 @@ func TestBiasPlanEmulationMatchesCPU(t *testing.T) {
 			}
 
 			wrap := func(v []float64) device.Buffer {
-				b, err := device.WrapHost(v)
+				b, err := cpu.Wrap(v)
 				require.NoError(t, err)
 				return b
 			}
@@ -122,7 +123,7 @@ func TestBiasPlanEmulationMatchesCPU(t *testing.T) {
 			if c.inPlace {
 				sv.Buf = wb
 			}
-			require.NoError(t, cpu.BiasActivation(device.AddScalar, device.View{Buf: wb, Layout: dl}, sv, device.View{Buf: wrap(bbuf), Layout: bl}, 0, 0))
+			require.NoError(t, ref.BiasActivation(device.AddScalar, device.View{Buf: wb, Layout: dl}, sv, device.View{Buf: wrap(bbuf), Layout: bl}, 0, 0))
 			require.Equal(t, want, emu)
 		})
 	}

@@ -339,15 +339,15 @@ func TestUncompiledKernelsAreRefused(t *testing.T) {
 
 func TestRandomMatchesCPU(t *testing.T) {
 	b := testBackend(t)
-	cpu, _ := device.Get(device.CPU())
+	ref, _ := device.Get(device.CPU())
 	n := 10007
 	for _, dist := range []device.Distribution{device.Uniform, device.Normal, device.Bernoulli} {
 		g, _ := b.Alloc(device.Float32, n)
 		require.NoError(t, b.Random(view(g, n), dist, 1234, 99, 0, 1))
-		c, _ := cpu.Alloc(device.Float32, n)
-		require.NoError(t, cpu.Random(view(c, n), dist, 1234, 99, 0, 1))
+		c, _ := ref.Alloc(device.Float32, n)
+		require.NoError(t, ref.Random(view(c, n), dist, 1234, 99, 0, 1))
 		want := make([]float32, n)
-		require.NoError(t, cpu.Download(want, c))
+		require.NoError(t, ref.Download(want, c))
 		got := download(t, b, g)
 		for i := range want {
 			require.InDelta(t, want[i], got[i], 1e-6*math.Max(1, math.Abs(float64(want[i]))), "dist %d element %d", dist, i)

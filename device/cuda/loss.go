@@ -1,13 +1,16 @@
 package cuda
 
-import "github.com/nabla-go/nabla/device"
+import (
+	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/backend"
+)
 
 // CrossEntropy writes the per-row logsumexp and cross-entropy loss of the
 // logits x against labels in one pass over x (kernels/loss.cu). A label
 // outside [0, C) surfaces at the next synchronisation.
 func (b *Backend) CrossEntropy(loss, lse, x, labels device.View) error {
 	const name = "cross_entropy"
-	if err := device.CheckCrossEntropy(name, loss, lse, x, labels); err != nil {
+	if err := backend.CheckCrossEntropy(name, loss, lse, x, labels); err != nil {
 		return b.errf("%w", err)
 	}
 	ptrs, err := b.pointers(name, loss, lse, x, labels)
@@ -29,7 +32,7 @@ func (b *Backend) CrossEntropy(loss, lse, x, labels device.View) error {
 // row by row, in one pass over x.
 func (b *Backend) CrossEntropyBackward(dx, x, lse, labels, g device.View) error {
 	const name = "cross_entropy backward"
-	if err := device.CheckCrossEntropyBackward(name, dx, x, lse, labels, g); err != nil {
+	if err := backend.CheckCrossEntropyBackward(name, dx, x, lse, labels, g); err != nil {
 		return b.errf("%w", err)
 	}
 	ptrs, err := b.pointers(name, dx, x, lse, labels, g)

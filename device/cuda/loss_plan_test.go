@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/device/cpu"
 )
 
 // emuLS mirrors struct LS and ls_fold / ls_combine in float64.
@@ -186,7 +187,7 @@ func TestCEGroup(t *testing.T) {
 }
 
 func TestCrossEntropyEmulationMatchesCPU(t *testing.T) {
-	cpu, err := device.Get(device.CPU())
+	ref, err := device.Get(device.CPU())
 	require.NoError(t, err)
 	r := rand.New(rand.NewPCG(3, 4))
 	type shape struct{ m, c int }
@@ -210,15 +211,15 @@ func TestCrossEntropyEmulationMatchesCPU(t *testing.T) {
 						g[i] = r.Float64() + 0.5
 					}
 					vec := device.Contiguous(s.m)
-					xb, _ := device.WrapHost(x)
-					lb, _ := device.WrapHost(labels)
-					gb, _ := device.WrapHost(g)
-					lossB, _ := cpu.Alloc(device.Float64, s.m)
-					lseB, _ := cpu.Alloc(device.Float64, s.m)
-					dxB, _ := cpu.Alloc(device.Float64, s.m*s.c)
+					xb, _ := cpu.Wrap(x)
+					lb, _ := cpu.Wrap(labels)
+					gb, _ := cpu.Wrap(g)
+					lossB, _ := ref.Alloc(device.Float64, s.m)
+					lseB, _ := ref.Alloc(device.Float64, s.m)
+					dxB, _ := ref.Alloc(device.Float64, s.m*s.c)
 					xv, lv := device.View{Buf: xb, Layout: xl}, device.View{Buf: lb, Layout: vec}
-					require.NoError(t, cpu.CrossEntropy(device.View{Buf: lossB, Layout: vec}, device.View{Buf: lseB, Layout: vec}, xv, lv))
-					require.NoError(t, cpu.CrossEntropyBackward(device.View{Buf: dxB, Layout: xl}, xv, device.View{Buf: lseB, Layout: vec}, lv, device.View{Buf: gb, Layout: vec}))
+					require.NoError(t, ref.CrossEntropy(device.View{Buf: lossB, Layout: vec}, device.View{Buf: lseB, Layout: vec}, xv, lv))
+					require.NoError(t, ref.CrossEntropyBackward(device.View{Buf: dxB, Layout: xl}, xv, device.View{Buf: lseB, Layout: vec}, lv, device.View{Buf: gb, Layout: vec}))
 
 					p := planCrossEntropy(xl, device.Layout{}, vec, vec, vec, sms)
 					require.Equal(t, ceGroup(int64(s.c)), p.args.Group)
@@ -232,7 +233,7 @@ func TestCrossEntropyEmulationMatchesCPU(t *testing.T) {
 					for i, w := range writes {
 						require.Equal(t, 1, w, "row %d written %d times", i, w)
 					}
-					wantLoss, wantLSE := device.HostData(lossB).([]float64), device.HostData(lseB).([]float64)
+					wantLoss, wantLSE := cpu.Data(lossB).([]float64), cpu.Data(lseB).([]float64)
 					for i := range loss {
 						require.InDelta(t, wantLSE[i], lse[i], 1e-13*max(1, math.Abs(wantLSE[i])), "lse %d", i)
 						require.InDelta(t, wantLoss[i], loss[i], 1e-13*max(1, math.Abs(wantLSE[i])), "loss %d", i)
@@ -245,7 +246,7 @@ func TestCrossEntropyEmulationMatchesCPU(t *testing.T) {
 						require.Equal(t, 1, w, "dx element %d written %d times", i, w)
 					}
 					// Same formula and order as the CPU's float64 path.
-					require.Equal(t, device.HostData(dxB), dx)
+					require.Equal(t, cpu.Data(dxB), dx)
 				})
 			}
 		}
@@ -255,7 +256,7 @@ func TestCrossEntropyEmulationMatchesCPU(t *testing.T) {
 // TestCrossEntropyEmulationNonFinite checks the fold's handling of NaN
 // and infinities against the CPU, for every group size and a block.
 func TestCrossEntropyEmulationNonFinite(t *testing.T) {
-	cpu, err := device.Get(device.CPU())
+	ref, err := device.Get(device.CPU())
 	require.NoError(t, err)
 	inf, nan := math.Inf(1), math.NaN()
 	rows := [][]float64{
@@ -285,11 +286,11 @@ func TestCrossEntropyEmulationNonFinite(t *testing.T) {
 				labels[i] = int64((i * 5) % cols)
 			}
 			vec, xl := device.Contiguous(m), device.Contiguous(m, cols)
-			xb, _ := device.WrapHost(x)
-			lb, _ := device.WrapHost(labels)
-			lossB, _ := cpu.Alloc(device.Float64, m)
-			lseB, _ := cpu.Alloc(device.Float64, m)
-			require.NoError(t, cpu.CrossEntropy(device.View{Buf: lossB, Layout: vec}, device.View{Buf: lseB, Layout: vec},
+			xb, _ := cpu.Wrap(x)
+			lb, _ := cpu.Wrap(labels)
+			lossB, _ := ref.Alloc(device.Float64, m)
+			lseB, _ := ref.Alloc(device.Float64, m)
+			require.NoError(t, ref.CrossEntropy(device.View{Buf: lossB, Layout: vec}, device.View{Buf: lseB, Layout: vec},
 				device.View{Buf: xb, Layout: xl}, device.View{Buf: lb, Layout: vec}))
 			p := planCrossEntropy(xl, device.Layout{}, vec, vec, vec, 1)
 			loss, lse := make([]float64, m), make([]float64, m)
@@ -298,7 +299,7 @@ func TestCrossEntropyEmulationNonFinite(t *testing.T) {
 				for _, c := range []struct {
 					what      string
 					want, got float64
-				}{{"lse", device.HostData(lseB).([]float64)[i], lse[i]}, {"loss", device.HostData(lossB).([]float64)[i], loss[i]}} {
+				}{{"lse", cpu.Data(lseB).([]float64)[i], lse[i]}, {"loss", cpu.Data(lossB).([]float64)[i], loss[i]}} {
 					switch {
 					case math.IsNaN(c.want):
 						require.True(t, math.IsNaN(c.got), "row %d: %s %v, want NaN", i, c.what, c.got)

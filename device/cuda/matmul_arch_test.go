@@ -19,7 +19,7 @@ import (
 // 8.0, against the CPU: float32 with and without TF32, float64, transposed operands and
 // batches.
 func TestMatMulOlderPTX(t *testing.T) {
-	cpu, err := device.Get(device.CPU())
+	ref, err := device.Get(device.CPU())
 	require.NoError(t, err)
 	r := rand.New(rand.NewPCG(3, 4))
 	type shape struct{ batch, m, k, n int }
@@ -42,7 +42,7 @@ func TestMatMulOlderPTX(t *testing.T) {
 						t.Run(name, func(t *testing.T) {
 							SetAllowTF32(tf32)
 							defer SetAllowTF32(false)
-							checkMatMul(t, b, cpu, r, dt, s.batch, s.m, s.k, s.n, tr[0], tr[1], tf32)
+							checkMatMul(t, b, ref, r, dt, s.batch, s.m, s.k, s.n, tr[0], tr[1], tf32)
 						})
 					}
 				}
@@ -63,7 +63,7 @@ func TestMatMulOlderPTX(t *testing.T) {
 }
 
 // checkMatMul compares one product on b with the CPU's.
-func checkMatMul(t *testing.T, b *Backend, cpu device.Backend, r *rand.Rand, dt device.DType, batch, m, k, n int, transA, transB, tf32 bool) {
+func checkMatMul(t *testing.T, b *Backend, ref device.Backend, r *rand.Rand, dt device.DType, batch, m, k, n int, transA, transB, tf32 bool) {
 	av := make([]float64, batch*m*k)
 	bv := make([]float64, batch*k*n)
 	for i := range av {
@@ -88,7 +88,7 @@ func checkMatMul(t *testing.T, b *Backend, cpu device.Backend, r *rand.Rand, dt 
 		require.NoError(t, be.MatMul(device.View{Buf: out, Layout: lo}, device.View{Buf: x, Layout: la}, device.View{Buf: y, Layout: lb}))
 		return fromBuffer(t, be, dt, out)
 	}
-	want, got := run(cpu), run(b)
+	want, got := run(ref), run(b)
 	// Bound relative to Σ|a||b|, the scale of the rounding error.
 	tol := 1e-5
 	switch {

@@ -18,7 +18,7 @@ import (
 // kernels' vector loop, strided ones the general loop.
 func TestMinMaxClampMatchCPUBitwise(t *testing.T) {
 	b := testBackend(t)
-	cpu, err := device.Get(device.CPU())
+	ref, err := device.Get(device.CPU())
 	require.NoError(t, err)
 
 	specials := []float64{math.NaN(), 0, math.Copysign(0, -1), 1, -1, math.Inf(1), math.Inf(-1), 2.5}
@@ -101,7 +101,7 @@ func TestMinMaxClampMatchCPUBitwise(t *testing.T) {
 		for _, l := range layouts {
 			for _, o := range ops {
 				t.Run(fmt.Sprintf("%v/%s/%s", dt, l.name, o.name), func(t *testing.T) {
-					want := run(cpu, dt, l.l, l.stride, o)
+					want := run(ref, dt, l.l, l.stride, o)
 					got := run(b, dt, l.l, l.stride, o)
 					for i := range want {
 						if math.IsNaN(want[i]) {

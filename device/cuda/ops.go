@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/backend"
 )
 
 // operand resolves a view on this device to its buffer and the device
@@ -352,7 +353,7 @@ func (b *Backend) conv(op string, dst, src, img, col device.View, p device.ConvG
 // argmax indices into idx): one thread per output element.
 func (b *Backend) Pool2d(op device.PoolOp, dst, idx, src device.View, g device.ConvGeometry) error {
 	const name = "pool2d"
-	if err := device.CheckPool(name, op, src, dst, idx, g); err != nil {
+	if err := backend.CheckPool(name, op, src, dst, idx, g); err != nil {
 		return b.errf("%w", err)
 	}
 	return b.pool(name, poolKernel(op, dst.Buf.DType(), false), op, dst, src, idx, src.Layout, dst.Layout, g)
@@ -362,7 +363,7 @@ func (b *Backend) Pool2d(op device.PoolOp, dst, idx, src device.View, g device.C
 // thread per input element, gathering from the windows that cover it.
 func (b *Backend) Pool2dBackward(op device.PoolOp, dx, dy, idx device.View, g device.ConvGeometry) error {
 	const name = "pool2d backward"
-	if err := device.CheckPool(name, op, dx, dy, idx, g); err != nil {
+	if err := backend.CheckPool(name, op, dx, dy, idx, g); err != nil {
 		return b.errf("%w", err)
 	}
 	return b.pool(name, poolKernel(op, dx.Buf.DType(), true), op, dx, dy, idx, dx.Layout, dy.Layout, g)
@@ -408,7 +409,7 @@ func (b *Backend) pool(name, kernel string, op device.PoolOp, out, in, idx devic
 // element.
 func (b *Backend) OptimStep(op device.OptimOp, p, g device.View, state [3]device.View, h device.OptimHyper) error {
 	const name = "optim step"
-	if err := device.CheckOptim(name, op, p, g, state, h); err != nil {
+	if err := backend.CheckOptim(name, op, p, g, state, h); err != nil {
 		return b.errf("%w", err)
 	}
 	ptrs, err := b.pointers(name, p, g)
@@ -417,7 +418,7 @@ func (b *Backend) OptimStep(op device.OptimOp, p, g device.View, state [3]device
 	}
 	pp, pg := ptrs[0], ptrs[1]
 	var ps [3]uintptr
-	for i, need := range device.OptimStates(op, h) {
+	for i, need := range backend.OptimStates(op, h) {
 		if need {
 			if _, ps[i], err = b.operand(name, state[i]); err != nil {
 				return err

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/device/cpu"
+	"github.com/nabla-go/nabla/internal/backend"
 )
 
 func emuOptim(op device.OptimOp, p, g []float64, s [3][]float64, a *optArgs) {
@@ -56,7 +58,7 @@ func emuOptim(op device.OptimOp, p, g []float64, s [3][]float64, a *optArgs) {
 }
 
 func TestOptimKernelEmulationMatchesCPU(t *testing.T) {
-	cpu, err := device.Get(device.CPU())
+	ref, err := device.Get(device.CPU())
 	require.NoError(t, err)
 	r := rand.New(rand.NewPCG(9, 10))
 	hs := []struct {
@@ -91,19 +93,19 @@ func TestOptimKernelEmulationMatchesCPU(t *testing.T) {
 			var views [3]device.View
 			var emuS [3][]float64
 			for i := range s {
-				b, _ := device.WrapHost(append([]float64(nil), s[i]...))
+				b, _ := cpu.Wrap(append([]float64(nil), s[i]...))
 				views[i] = device.View{Buf: b, Layout: device.Contiguous(n)}
 				emuS[i] = append([]float64(nil), s[i]...)
 			}
-			pb, _ := device.WrapHost(append([]float64(nil), p...))
-			gb, _ := device.WrapHost(g)
-			require.NoError(t, cpu.OptimStep(c.op, device.View{Buf: pb, Layout: device.Contiguous(n)}, device.View{Buf: gb, Layout: device.Contiguous(n)}, views, c.h))
+			pb, _ := cpu.Wrap(append([]float64(nil), p...))
+			gb, _ := cpu.Wrap(g)
+			require.NoError(t, ref.OptimStep(c.op, device.View{Buf: pb, Layout: device.Contiguous(n)}, device.View{Buf: gb, Layout: device.Contiguous(n)}, views, c.h))
 			a := newOptArgs(n, c.h)
 			emuOptim(c.op, p, g, emuS, &a)
-			require.Equal(t, device.HostData(pb), p)
-			for i, need := range device.OptimStates(c.op, c.h) {
+			require.Equal(t, cpu.Data(pb), p)
+			for i, need := range backend.OptimStates(c.op, c.h) {
 				if need {
-					require.Equal(t, device.HostData(views[i].Buf), emuS[i], "state %d", i)
+					require.Equal(t, cpu.Data(views[i].Buf), emuS[i], "state %d", i)
 				}
 			}
 		})

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/device/cpu"
 )
 
 func emuPlaneOf(e, d int64, inv float64) int64 {
@@ -117,7 +118,7 @@ func emuPoolBwd(max bool, dx, dy []float64, idx []int64, a *poolArgs) {
 }
 
 func TestPoolKernelEmulationMatchesCPU(t *testing.T) {
-	cpu, err := device.Get(device.CPU())
+	ref, err := device.Get(device.CPU())
 	require.NoError(t, err)
 	r := rand.New(rand.NewPCG(7, 8))
 	geoms := []struct {
@@ -145,28 +146,28 @@ func TestPoolKernelEmulationMatchesCPU(t *testing.T) {
 				for i := range dy {
 					dy[i] = r.Float64()*2 - 1
 				}
-				xb, _ := device.WrapHost(x)
-				dyb, _ := device.WrapHost(dy)
-				yb, _ := cpu.Alloc(device.Float64, yl.Numel())
-				ib, _ := cpu.Alloc(device.Int64, yl.Numel())
-				dxb, _ := cpu.Alloc(device.Float64, xl.Numel())
+				xb, _ := cpu.Wrap(x)
+				dyb, _ := cpu.Wrap(dy)
+				yb, _ := ref.Alloc(device.Float64, yl.Numel())
+				ib, _ := ref.Alloc(device.Int64, yl.Numel())
+				dxb, _ := ref.Alloc(device.Float64, xl.Numel())
 				var iv device.View
 				if op == device.MaxPool {
 					iv = device.View{Buf: ib, Layout: yl}
 				}
-				require.NoError(t, cpu.Pool2d(op, device.View{Buf: yb, Layout: yl}, iv, device.View{Buf: xb, Layout: xp}, c.g))
-				require.NoError(t, cpu.Pool2dBackward(op, device.View{Buf: dxb, Layout: xp}, device.View{Buf: dyb, Layout: yl}, iv, c.g))
+				require.NoError(t, ref.Pool2d(op, device.View{Buf: yb, Layout: yl}, iv, device.View{Buf: xb, Layout: xp}, c.g))
+				require.NoError(t, ref.Pool2dBackward(op, device.View{Buf: dxb, Layout: xp}, device.View{Buf: dyb, Layout: yl}, iv, c.g))
 
 				a := newPoolArgs(xp, yl, iv.Layout, c.g)
 				ey, eidx := make([]float64, yl.Numel()), make([]int64, yl.Numel())
 				emuPoolFwd(op == device.MaxPool, ey, x, eidx, &a)
-				require.Equal(t, device.HostData(yb), ey)
+				require.Equal(t, cpu.Data(yb), ey)
 				if op == device.MaxPool {
-					require.Equal(t, device.HostData(ib), eidx)
+					require.Equal(t, cpu.Data(ib), eidx)
 				}
 				edx := make([]float64, xl.Numel())
 				emuPoolBwd(op == device.MaxPool, edx, dy, eidx, &a)
-				require.Equal(t, device.HostData(dxb), edx)
+				require.Equal(t, cpu.Data(dxb), edx)
 			})
 		}
 	}

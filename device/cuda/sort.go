@@ -1,9 +1,12 @@
 package cuda
 
-import "github.com/nabla-go/nabla/device"
+import (
+	"github.com/nabla-go/nabla/device"
+	"github.com/nabla-go/nabla/internal/backend"
+)
 
 // Sort sorts along the last dimension (see device.Backend.Sort). There is
-// no sort kernel: device.SortNetwork runs a bitonic sorting network made
+// no sort kernel: backend.SortNetwork runs a bitonic sorting network made
 // of this backend's own elementwise launches (comparisons, where, copies)
 // and a gather.
 func (b *Backend) Sort(values, indices, src device.View, descending bool) error {
@@ -11,5 +14,5 @@ func (b *Backend) Sort(values, indices, src device.View, descending bool) error 
 		return err
 	}
 	defer b.leave()
-	return device.SortNetwork(b, values, indices, src, descending)
+	return backend.SortNetwork(b, values, indices, src, descending)
 }

@@ -1,0 +1,104 @@
+package cpu
+
+import (
+	"runtime"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nabla-go/nabla/device"
+)
+
+func TestHostClassSize(t *testing.T) {
+	prev := 0
+	for n := 1; n < 1<<22; n += 1 + n/7 {
+		c := hostClassSize(n)
+		require.GreaterOrEqual(t, c, n)
+		require.GreaterOrEqual(t, c, prev, "classes grow with n")
+		if n > 16 {
+			require.LessOrEqual(t, c, n+n/8+1, "at most an eighth unused (n=%d)", n)
+		}
+		prev = c
+	}
+	// Sizes within a class share it; the next size up starts another.
+	require.Equal(t, hostClassSize(1<<20+1), hostClassSize(1<<20+1<<17))
+	require.NotEqual(t, hostClassSize(1<<20), hostClassSize(1<<20+1))
+}
+
+// waitReleased collects garbage until the cache has taken back more than
+// before buffers (cleanups run on their own goroutine after a collection).
+func waitReleased(t *testing.T, before int64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for cpuCache.released.Load() <= before {
+		require.True(t, time.Now().Before(deadline), "no buffer came back to the cache")
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func dataPtr(b device.Buffer) uintptr {
+	return uintptr(unsafe.Pointer(unsafe.SliceData(b.(*cpuBuffer).data.([]float32))))
+}
+
+func TestHostCacheRecycles(t *testing.T) {
+	be := newCPU()
+	const n = 3<<16 + 5 // large enough for the cache, in a class of its own here
+	b, err := be.Alloc(device.Float32, n)
+	require.NoError(t, err)
+	require.Equal(t, n, b.Len())
+	require.NotNil(t, b.(*cpuBuffer).lease)
+	p := dataPtr(b)
+	before := cpuCache.released.Load()
+	b = nil
+	waitReleased(t, before)
+	hits := cpuCache.hits.Load()
+	b2, err := be.Alloc(device.Float32, n-3) // same class
+	require.NoError(t, err)
+	require.Equal(t, n-3, b2.Len())
+	require.Equal(t, p, dataPtr(b2), "the memory of the dead buffer is reused")
+	require.Equal(t, hits+1, cpuCache.hits.Load())
+	runtime.KeepAlive(b2)
+}
+
+func TestHostCacheKeepsEscapedMemory(t *testing.T) {
+	be := newCPU()
+	const n = 5<<16 + 7
+	b, err := be.Alloc(device.Float32, n)
+	require.NoError(t, err)
+	held := Data(b).([]float32) // the caller may keep this slice
+	held[0] = 42
+	// A second buffer of the class, not escaped, shows when cleanups ran.
+	probe, err := be.Alloc(device.Float32, n)
+	require.NoError(t, err)
+	before := cpuCache.released.Load()
+	b, probe = nil, nil
+	waitReleased(t, before)
+	// Only the probe came back: the cache must never hand out held.
+	for range 3 {
+		c, err := be.Alloc(device.Float32, n)
+		require.NoError(t, err)
+		require.NotEqual(t, uintptr(unsafe.Pointer(&held[0])), dataPtr(c))
+		runtime.KeepAlive(c)
+	}
+	require.Equal(t, float32(42), held[0])
+	_ = probe
+}
+
+func TestHostCacheLeavesSmallAndWrappedBuffers(t *testing.T) {
+	be := newCPU()
+	small, err := be.Alloc(device.Float64, 100)
+	require.NoError(t, err)
+	require.Nil(t, small.(*cpuBuffer).lease)
+	w, err := Wrap(make([]float32, 1<<20))
+	require.NoError(t, err)
+	require.Nil(t, w.(*cpuBuffer).lease)
+	for _, dt := range []device.DType{device.Float32, device.Float64, device.Int64, device.Bool, device.Uint8} {
+		b, err := be.Alloc(dt, 1<<17)
+		require.NoError(t, err)
+		require.Equal(t, 1<<17, b.Len(), "%v", dt)
+		require.Equal(t, dt, b.DType())
+	}
+}

@@ -53,7 +53,7 @@ func TestFlushSubnormals(t *testing.T) {
 	// This goroutine's thread is back in the default mode.
 	x := float32(1e-20)
 	require.NotZero(t, x*float32(1e-20))
-	require.Equal(t, uint32(0x1f80), getMXCSR()&^0x3f, "MXCSR restored (exception flags aside)")
+	requireDefaultFPMode(t)
 }
 
 func mustBuf(t *testing.T, be device.Backend, v []float32) device.Buffer {

@@ -313,10 +313,7 @@ func (g *gemm[T]) packed(m, n, k int, a []T, ars, acs int, b []T, brs, bcs int, 
 			g.pool.Put(w)
 		}
 	}
-	for t := 1; t < nt; t++ {
-		go worker(t)
-	}
-	worker(0)
+	workers.runItems(nt, worker)
 }
 
 // gemmClaim takes the next unit of work from ctr if it is below end.

@@ -1,14 +1,13 @@
 package cpu
 
-import (
-	"runtime"
-	"sync"
-)
+import "runtime"
 
 // parallelFor splits [0, n) into contiguous chunks of at least grain items
-// and runs fn on them, one goroutine per chunk, using at most GOMAXPROCS
-// goroutines. Small ranges run on the calling goroutine, because starting
-// goroutines costs about a microsecond each. Every chunk runs with
+// and runs fn on them, at most GOMAXPROCS chunks, on the calling goroutine
+// and the backend's workers (see workers.go). Small ranges run on the
+// calling goroutine alone. The chunks are the same for the same n, grain
+// and GOMAXPROCS whoever runs them, so results that depend on where a
+// range is cut do not change from run to run. Every chunk runs with
 // subnormals flushed to zero (see SetFlushSubnormals).
 func parallelFor(n, grain int, fn func(lo, hi int)) {
 	if n <= 0 {
@@ -17,21 +16,12 @@ func parallelFor(n, grain int, fn func(lo, hi int)) {
 	if grain < 1 {
 		grain = 1
 	}
-	workers := runtime.GOMAXPROCS(0)
-	chunks := min(workers, (n+grain-1)/grain)
+	chunks := min(runtime.GOMAXPROCS(0), (n+grain-1)/grain)
 	if chunks <= 1 {
 		runKernel(fn, 0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(chunks - 1)
-	for c := 1; c < chunks; c++ {
-		lo, hi := c*n/chunks, (c+1)*n/chunks
-		go func() {
-			defer wg.Done()
-			runKernel(fn, lo, hi)
-		}()
-	}
-	runKernel(fn, 0, n/chunks)
-	wg.Wait()
+	workers.runItems(chunks, func(c int) {
+		runKernel(fn, c*n/chunks, (c+1)*n/chunks)
+	})
 }

@@ -6,7 +6,8 @@
 // Importing the package registers the backend with package device, as
 // device/cuda registers the GPUs; package tensor imports it, so every
 // program that uses tensors has it. Large operations are spread over
-// GOMAXPROCS goroutines; NABLA_CPU_SIMD=avx2 (or none) keeps the kernels
+// the calling goroutine and GOMAXPROCS-1 long-lived workers, which poll
+// for the next job for a moment before they park (workers.go says why); NABLA_CPU_SIMD=avx2 (or none) keeps the kernels
 // off wider vector extensions.
 //
 // Besides the backend the package holds the settings that belong to the

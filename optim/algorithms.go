@@ -137,6 +137,29 @@ var adagradAlgorithm = &algorithm{
 		std := sum.Sqrt().Add(c.eps)
 		return p.Add(g.Mul(-clr).Div(std))
 	},
+	fused: adagradFused,
+}
+
+// adagradFused is AdaGrad's update as one backend pass (prim's
+// FusedAdagradStep), with the decayed rate computed here exactly as
+// update does.
+func adagradFused(c *config, p, g *tensor.Tensor, st *paramState) bool {
+	if !fusibleState(p, g, st) {
+		return false
+	}
+	st.own()
+	if st.slots == nil {
+		st.slots = map[string]*tensor.Tensor{slotSum: tensor.FullLike(p, c.initAcc)}
+	}
+	sum := st.slots[slotSum]
+	if sum == nil {
+		return false // update fails on it the same way
+	}
+	st.step++
+	clr := c.lr / (1 + float64(st.step-1)*c.lrDecay)
+	h := device.OptimHyper{LR: clr, WeightDecay: c.weightDecay, Maximize: c.maximize, Eps: c.eps}
+	tensorOps.FusedAdagradStep(p, g, sum, h)
+	return true
 }
 
 // RMSProp returns the RMSprop optimizer over params with learning rate lr,
@@ -202,6 +225,55 @@ var rmspropAlgorithm = &algorithm{
 		}
 		return p.Add(g.Mul(-c.lr).Div(avg))
 	},
+	fused: rmspropFused,
+}
+
+// rmspropFused is RMSProp's update as one backend pass (prim's
+// FusedRMSPropStep).
+func rmspropFused(c *config, p, g *tensor.Tensor, st *paramState) bool {
+	if !fusibleState(p, g, st) {
+		return false
+	}
+	if st.slots != nil && (st.slots[slotSquareAvg] == nil ||
+		c.momentum > 0 && st.slots[slotMomentum] == nil || c.centered && st.slots[slotGradAvg] == nil) {
+		return false // a slot the options need is missing: update decides
+	}
+	st.own()
+	if st.slots == nil {
+		st.slots = map[string]*tensor.Tensor{slotSquareAvg: tensor.ZerosLike(p)}
+		if c.momentum > 0 {
+			st.slots[slotMomentum] = tensor.ZerosLike(p)
+		}
+		if c.centered {
+			st.slots[slotGradAvg] = tensor.ZerosLike(p)
+		}
+	}
+	st.step++
+	h := device.OptimHyper{LR: c.lr, WeightDecay: c.weightDecay, Maximize: c.maximize, Eps: c.eps,
+		Alpha: c.alpha, Momentum: c.momentum, Centered: c.centered}
+	var buf, gavg *tensor.Tensor
+	if c.momentum > 0 {
+		buf = st.slots[slotMomentum]
+	}
+	if c.centered {
+		gavg = st.slots[slotGradAvg]
+	}
+	tensorOps.FusedRMSPropStep(p, g, st.slots[slotSquareAvg], buf, gavg, h)
+	return true
+}
+
+// fusibleState reports whether the fused steps accept p, g and every
+// tensor of st.
+func fusibleState(p, g *tensor.Tensor, st *paramState) bool {
+	if !tensorOps.CanFuseOptim(p, g) {
+		return false
+	}
+	for _, t := range st.slots {
+		if !tensorOps.CanFuseOptim(p, t) {
+			return false
+		}
+	}
+	return true
 }
 
 // Adam returns the Adam optimizer over params with learning rate lr,
@@ -277,13 +349,8 @@ var adamwAlgorithm = &algorithm{
 // decay when decoupled) as one backend pass (prim's FusedAdamStep), with
 // the bias corrections computed here exactly as adamUpdate does.
 func adamFused(c *config, p, g *tensor.Tensor, st *paramState, decoupled bool) bool {
-	if !tensorOps.CanFuseOptim(p, g) {
+	if !fusibleState(p, g, st) {
 		return false
-	}
-	for _, t := range st.slots {
-		if !tensorOps.CanFuseOptim(p, t) {
-			return false
-		}
 	}
 	st.own()
 	if st.slots == nil {

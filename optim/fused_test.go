@@ -31,6 +31,46 @@ func TestFusedMatchesUnfused(t *testing.T) {
 		"AdamW":         func(ps []*autograd.Var) Optimizer { return AdamW(ps, 0.01) },
 		"AdamW ams max": func(ps []*autograd.Var) Optimizer { return AdamW(ps, 0.03, WeightDecay(0.2), AMSGrad(), Maximize()) },
 	}
+	// AdaGrad and RMSProp in every combination of their options.
+	for bits := range 16 {
+		on := func(i int) bool { return bits&(1<<i) != 0 }
+		var opts []Option
+		name := "AdaGrad"
+		if on(0) {
+			opts, name = append(opts, LRDecay(0.05)), name+" lr_decay"
+		}
+		if on(1) {
+			opts, name = append(opts, WeightDecay(0.1)), name+" wd"
+		}
+		if on(2) {
+			opts, name = append(opts, Maximize()), name+" max"
+		}
+		if on(3) {
+			opts, name = append(opts, InitialAccumulator(0.3), Eps(1e-3)), name+" init eps"
+		}
+		cases[name] = func(ps []*autograd.Var) Optimizer { return AdaGrad(ps, 0.05, opts...) }
+	}
+	for bits := range 32 {
+		on := func(i int) bool { return bits&(1<<i) != 0 }
+		var opts []Option
+		name := "RMSProp"
+		if on(0) {
+			opts, name = append(opts, Momentum(0.7)), name+" momentum"
+		}
+		if on(1) {
+			opts, name = append(opts, Centered()), name+" centered"
+		}
+		if on(2) {
+			opts, name = append(opts, WeightDecay(0.1)), name+" wd"
+		}
+		if on(3) {
+			opts, name = append(opts, Maximize()), name+" max"
+		}
+		if on(4) {
+			opts, name = append(opts, Alpha(0.8), Eps(1e-4)), name+" alpha eps"
+		}
+		cases[name] = func(ps []*autograd.Var) Optimizer { return RMSProp(ps, 0.01, opts...) }
+	}
 	for name, newOpt := range cases {
 		for _, dt := range []tensor.DType{tensor.Float32, tensor.Float64} {
 			t.Run(fmt.Sprintf("%s/%v", name, dt), func(t *testing.T) {

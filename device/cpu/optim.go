@@ -113,6 +113,57 @@ func runOptimStep[T float](op device.OptimOp, pv, gv device.View, state [3]devic
 				p[i] = pi + T(T(mi*nstep)/denom)
 			}
 		})
+	case device.AdagradStep:
+		wd, nlr, eps := T(h.WeightDecay), T(-h.LR), T(h.Eps)
+		sum := s[0]
+		parallelFor(n, grainElems, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				gi := g[i]
+				if h.Maximize {
+					gi = -gi
+				}
+				if h.WeightDecay != 0 {
+					gi = gi + T(p[i]*wd)
+				}
+				si := sum[i] + T(gi*gi)
+				sum[i] = si
+				std := T(math.Sqrt(float64(si))) + eps
+				p[i] = p[i] + T(T(gi*nlr)/std)
+			}
+		})
+	case device.RMSPropStep:
+		wd, nlr, eps := T(h.WeightDecay), T(-h.LR), T(h.Eps)
+		alpha, calpha, mom := T(h.Alpha), T(1-h.Alpha), T(h.Momentum)
+		sq, buf, gavg := s[0], s[1], s[2]
+		parallelFor(n, grainElems, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				gi := g[i]
+				if h.Maximize {
+					gi = -gi
+				}
+				if h.WeightDecay != 0 {
+					gi = gi + T(p[i]*wd)
+				}
+				vi := T(sq[i]*alpha) + T(T(gi*calpha)*gi)
+				sq[i] = vi
+				var avg T
+				if h.Centered {
+					ga := T(gavg[i]*alpha) + T(gi*calpha)
+					gavg[i] = ga
+					avg = T(math.Sqrt(float64(vi - T(ga*ga))))
+				} else {
+					avg = T(math.Sqrt(float64(vi)))
+				}
+				avg = avg + eps
+				if h.Momentum != 0 {
+					b := T(buf[i]*mom) + T(gi/avg)
+					buf[i] = b
+					p[i] = p[i] + T(b*nlr)
+				} else {
+					p[i] = p[i] + T(T(gi*nlr)/avg)
+				}
+			}
+		})
 	}
 	return nil
 }

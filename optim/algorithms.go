@@ -147,14 +147,14 @@ func adagradFused(c *config, p, g *tensor.Tensor, st *paramState) bool {
 	if !fusibleState(p, g, st) {
 		return false
 	}
+	if st.slots != nil && st.slots[slotSum] == nil {
+		return false // the sum is missing: update decides
+	}
 	st.own()
 	if st.slots == nil {
 		st.slots = map[string]*tensor.Tensor{slotSum: tensor.FullLike(p, c.initAcc)}
 	}
 	sum := st.slots[slotSum]
-	if sum == nil {
-		return false // update fails on it the same way
-	}
 	st.step++
 	clr := c.lr / (1 + float64(st.step-1)*c.lrDecay)
 	h := device.OptimHyper{LR: clr, WeightDecay: c.weightDecay, Maximize: c.maximize, Eps: c.eps}

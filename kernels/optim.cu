@@ -33,14 +33,21 @@ struct OptArgs {
 	int nesterov, amsgrad, use_shrink, centered;
 };
 
+// opt_grad returns the gradient g of the element p after maximize and the
+// L2 term wd, the first lines of every update.
+template <typename T>
+__device__ __forceinline__ T opt_grad(T g, T p, T wd, const OptArgs& a) {
+	if (a.maximize) g = -g;
+	if (a.use_wd) g = add_rn(g, mul_rn(p, wd));
+	return g;
+}
+
 template <typename T>
 __device__ __forceinline__ void sgd_step(T* p, const T* g, T* buf, const OptArgs& a) {
 	const T wd = T(a.wd), mom = T(a.mom), damp = T(a.damp1), nlr = T(a.nlr);
 #pragma unroll 1
 	for (i64 i = nb_tid(); i < a.n; i += nb_nthreads()) {
-		T gi = g[i];
-		if (a.maximize) gi = -gi;
-		if (a.use_wd) gi = add_rn(gi, mul_rn(p[i], wd));
+		T gi = opt_grad(g[i], p[i], wd, a);
 		if (a.use_mom) {
 			T b = gi;
 			if (!a.first) b = add_rn(mul_rn(buf[i], mom), mul_rn(gi, damp));
@@ -58,9 +65,8 @@ __device__ __forceinline__ void adam_step(T* p, const T* g, T* m, T* v, T* vmax,
 	const T nstep = T(a.nstep), bc2 = T(a.bc2), eps = T(a.eps);
 #pragma unroll 1
 	for (i64 i = nb_tid(); i < a.n; i += nb_nthreads()) {
-		T gi = g[i], pi = p[i];
-		if (a.maximize) gi = -gi;
-		if (a.use_wd) gi = add_rn(gi, mul_rn(pi, wd));
+		T pi = p[i];
+		const T gi = opt_grad(g[i], pi, wd, a);
 		if (a.use_shrink) pi = mul_rn(pi, shrink);
 		const T mi = add_rn(mul_rn(m[i], b1), mul_rn(gi, c1));
 		T vi = add_rn(mul_rn(v[i], b2), mul_rn(mul_rn(gi, c2), gi));
@@ -80,10 +86,8 @@ __device__ __forceinline__ void adagrad_step(T* p, const T* g, T* sum, const Opt
 	const T wd = T(a.wd), nlr = T(a.nlr), eps = T(a.eps);
 #pragma unroll 1
 	for (i64 i = nb_tid(); i < a.n; i += nb_nthreads()) {
-		T gi = g[i];
 		const T pi = p[i];
-		if (a.maximize) gi = -gi;
-		if (a.use_wd) gi = add_rn(gi, mul_rn(pi, wd));
+		const T gi = opt_grad(g[i], pi, wd, a);
 		const T si = add_rn(sum[i], mul_rn(gi, gi));
 		sum[i] = si;
 		const T std = add_rn(sqrt_rn(si), eps);
@@ -97,10 +101,8 @@ __device__ __forceinline__ void rmsprop_step(T* p, const T* g, T* sq, T* buf, T*
 	const T alpha = T(a.alpha), calpha = T(a.calpha), mom = T(a.mom);
 #pragma unroll 1
 	for (i64 i = nb_tid(); i < a.n; i += nb_nthreads()) {
-		T gi = g[i];
 		const T pi = p[i];
-		if (a.maximize) gi = -gi;
-		if (a.use_wd) gi = add_rn(gi, mul_rn(pi, wd));
+		const T gi = opt_grad(g[i], pi, wd, a);
 		const T vi = add_rn(mul_rn(sq[i], alpha), mul_rn(mul_rn(gi, calpha), gi));
 		sq[i] = vi;
 		T avg;

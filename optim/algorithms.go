@@ -196,15 +196,7 @@ var rmspropAlgorithm = &algorithm{
 		return s
 	},
 	update: func(c *config, p, g *tensor.Tensor, st *paramState) *tensor.Tensor {
-		if st.slots == nil {
-			st.slots = map[string]*tensor.Tensor{slotSquareAvg: tensor.ZerosLike(p)}
-			if c.momentum > 0 {
-				st.slots[slotMomentum] = tensor.ZerosLike(p)
-			}
-			if c.centered {
-				st.slots[slotGradAvg] = tensor.ZerosLike(p)
-			}
-		}
+		rmspropInit(c, p, st)
 		st.step++
 		g = effectiveGrad(c, p, g)
 		sq := st.slots[slotSquareAvg].Mul(c.alpha).Add(g.Mul(1 - c.alpha).Mul(g))
@@ -228,6 +220,20 @@ var rmspropAlgorithm = &algorithm{
 	fused: rmspropFused,
 }
 
+// rmspropInit makes RMSProp's state on the first step: zeros of p's shape.
+func rmspropInit(c *config, p *tensor.Tensor, st *paramState) {
+	if st.slots != nil {
+		return
+	}
+	st.slots = map[string]*tensor.Tensor{slotSquareAvg: tensor.ZerosLike(p)}
+	if c.momentum > 0 {
+		st.slots[slotMomentum] = tensor.ZerosLike(p)
+	}
+	if c.centered {
+		st.slots[slotGradAvg] = tensor.ZerosLike(p)
+	}
+}
+
 // rmspropFused is RMSProp's update as one backend pass (prim's
 // FusedRMSPropStep).
 func rmspropFused(c *config, p, g *tensor.Tensor, st *paramState) bool {
@@ -239,15 +245,7 @@ func rmspropFused(c *config, p, g *tensor.Tensor, st *paramState) bool {
 		return false // a slot the options need is missing: update decides
 	}
 	st.own()
-	if st.slots == nil {
-		st.slots = map[string]*tensor.Tensor{slotSquareAvg: tensor.ZerosLike(p)}
-		if c.momentum > 0 {
-			st.slots[slotMomentum] = tensor.ZerosLike(p)
-		}
-		if c.centered {
-			st.slots[slotGradAvg] = tensor.ZerosLike(p)
-		}
-	}
+	rmspropInit(c, p, st)
 	st.step++
 	h := device.OptimHyper{LR: c.lr, WeightDecay: c.weightDecay, Maximize: c.maximize, Eps: c.eps,
 		Alpha: c.alpha, Momentum: c.momentum, Centered: c.centered}

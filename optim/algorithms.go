@@ -137,6 +137,29 @@ var adagradAlgorithm = &algorithm{
 		std := sum.Sqrt().Add(c.eps)
 		return p.Add(g.Mul(-clr).Div(std))
 	},
+	fused: adagradFused,
+}
+
+// adagradFused is AdaGrad's update as one backend pass (prim's
+// FusedAdagradStep), with the decayed rate computed here exactly as
+// update does.
+func adagradFused(c *config, p, g *tensor.Tensor, st *paramState) bool {
+	if !fusibleState(p, g, st) {
+		return false
+	}
+	if st.slots != nil && st.slots[slotSum] == nil {
+		return false // the sum is missing: update decides
+	}
+	st.own()
+	if st.slots == nil {
+		st.slots = map[string]*tensor.Tensor{slotSum: tensor.FullLike(p, c.initAcc)}
+	}
+	sum := st.slots[slotSum]
+	st.step++
+	clr := c.lr / (1 + float64(st.step-1)*c.lrDecay)
+	h := device.OptimHyper{LR: clr, WeightDecay: c.weightDecay, Maximize: c.maximize, Eps: c.eps}
+	tensorOps.FusedAdagradStep(p, g, sum, h)
+	return true
 }
 
 // RMSProp returns the RMSprop optimizer over params with learning rate lr,
@@ -173,15 +196,7 @@ var rmspropAlgorithm = &algorithm{
 		return s
 	},
 	update: func(c *config, p, g *tensor.Tensor, st *paramState) *tensor.Tensor {
-		if st.slots == nil {
-			st.slots = map[string]*tensor.Tensor{slotSquareAvg: tensor.ZerosLike(p)}
-			if c.momentum > 0 {
-				st.slots[slotMomentum] = tensor.ZerosLike(p)
-			}
-			if c.centered {
-				st.slots[slotGradAvg] = tensor.ZerosLike(p)
-			}
-		}
+		rmspropInit(c, p, st)
 		st.step++
 		g = effectiveGrad(c, p, g)
 		sq := st.slots[slotSquareAvg].Mul(c.alpha).Add(g.Mul(1 - c.alpha).Mul(g))
@@ -202,6 +217,61 @@ var rmspropAlgorithm = &algorithm{
 		}
 		return p.Add(g.Mul(-c.lr).Div(avg))
 	},
+	fused: rmspropFused,
+}
+
+// rmspropInit makes RMSProp's state on the first step: zeros of p's shape.
+func rmspropInit(c *config, p *tensor.Tensor, st *paramState) {
+	if st.slots != nil {
+		return
+	}
+	st.slots = map[string]*tensor.Tensor{slotSquareAvg: tensor.ZerosLike(p)}
+	if c.momentum > 0 {
+		st.slots[slotMomentum] = tensor.ZerosLike(p)
+	}
+	if c.centered {
+		st.slots[slotGradAvg] = tensor.ZerosLike(p)
+	}
+}
+
+// rmspropFused is RMSProp's update as one backend pass (prim's
+// FusedRMSPropStep).
+func rmspropFused(c *config, p, g *tensor.Tensor, st *paramState) bool {
+	if !fusibleState(p, g, st) {
+		return false
+	}
+	if st.slots != nil && (st.slots[slotSquareAvg] == nil ||
+		c.momentum > 0 && st.slots[slotMomentum] == nil || c.centered && st.slots[slotGradAvg] == nil) {
+		return false // a slot the options need is missing: update decides
+	}
+	st.own()
+	rmspropInit(c, p, st)
+	st.step++
+	h := device.OptimHyper{LR: c.lr, WeightDecay: c.weightDecay, Maximize: c.maximize, Eps: c.eps,
+		Alpha: c.alpha, Momentum: c.momentum, Centered: c.centered}
+	var buf, gavg *tensor.Tensor
+	if c.momentum > 0 {
+		buf = st.slots[slotMomentum]
+	}
+	if c.centered {
+		gavg = st.slots[slotGradAvg]
+	}
+	tensorOps.FusedRMSPropStep(p, g, st.slots[slotSquareAvg], buf, gavg, h)
+	return true
+}
+
+// fusibleState reports whether the fused steps accept p, g and every
+// tensor of st.
+func fusibleState(p, g *tensor.Tensor, st *paramState) bool {
+	if !tensorOps.CanFuseOptim(p, g) {
+		return false
+	}
+	for _, t := range st.slots {
+		if !tensorOps.CanFuseOptim(p, t) {
+			return false
+		}
+	}
+	return true
 }
 
 // Adam returns the Adam optimizer over params with learning rate lr,
@@ -277,13 +347,8 @@ var adamwAlgorithm = &algorithm{
 // decay when decoupled) as one backend pass (prim's FusedAdamStep), with
 // the bias corrections computed here exactly as adamUpdate does.
 func adamFused(c *config, p, g *tensor.Tensor, st *paramState, decoupled bool) bool {
-	if !tensorOps.CanFuseOptim(p, g) {
+	if !fusibleState(p, g, st) {
 		return false
-	}
-	for _, t := range st.slots {
-		if !tensorOps.CanFuseOptim(p, t) {
-			return false
-		}
 	}
 	st.own()
 	if st.slots == nil {

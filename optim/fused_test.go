@@ -15,8 +15,7 @@ import (
 // tensor-op update (the algorithm with fused removed) and requires the
 // parameters and states to agree bit for bit, in float32 and float64.
 func TestFusedMatchesUnfused(t *testing.T) {
-	type mk func([]*autograd.Var) Optimizer
-	cases := map[string]mk{
+	cases := map[string]func([]*autograd.Var) Optimizer{
 		"SGD":        func(ps []*autograd.Var) Optimizer { return SGD(ps, 0.1) },
 		"SGD wd max": func(ps []*autograd.Var) Optimizer { return SGD(ps, 0.1, WeightDecay(0.03), Maximize()) },
 		"SGD momentum": func(ps []*autograd.Var) Optimizer {
@@ -31,6 +30,13 @@ func TestFusedMatchesUnfused(t *testing.T) {
 		"AdamW":         func(ps []*autograd.Var) Optimizer { return AdamW(ps, 0.01) },
 		"AdamW ams max": func(ps []*autograd.Var) Optimizer { return AdamW(ps, 0.03, WeightDecay(0.2), AMSGrad(), Maximize()) },
 	}
+	// AdaGrad and RMSProp in every combination of their options.
+	everySubset(cases, "AdaGrad", func(ps []*autograd.Var, o ...Option) Optimizer { return AdaGrad(ps, 0.05, o...) },
+		[]namedOptions{{"lr_decay", []Option{LRDecay(0.05)}}, {"wd", []Option{WeightDecay(0.1)}},
+			{"max", []Option{Maximize()}}, {"init eps", []Option{InitialAccumulator(0.3), Eps(1e-3)}}})
+	everySubset(cases, "RMSProp", func(ps []*autograd.Var, o ...Option) Optimizer { return RMSProp(ps, 0.01, o...) },
+		[]namedOptions{{"momentum", []Option{Momentum(0.7)}}, {"centered", []Option{Centered()}},
+			{"wd", []Option{WeightDecay(0.1)}}, {"max", []Option{Maximize()}}, {"alpha eps", []Option{Alpha(0.8), Eps(1e-4)}}})
 	for name, newOpt := range cases {
 		for _, dt := range []tensor.DType{tensor.Float32, tensor.Float64} {
 			t.Run(fmt.Sprintf("%s/%v", name, dt), func(t *testing.T) {
@@ -58,6 +64,28 @@ func TestFusedMatchesUnfused(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// namedOptions is one switch of a test optimizer: its label and options.
+type namedOptions struct {
+	name string
+	opts []Option
+}
+
+// everySubset adds to cases one optimizer made by newOpt for each subset
+// of the switches, named name followed by the switches' labels.
+func everySubset(cases map[string]func([]*autograd.Var) Optimizer, name string,
+	newOpt func([]*autograd.Var, ...Option) Optimizer, switches []namedOptions) {
+	for bits := range 1 << len(switches) {
+		label, opts := name, []Option(nil)
+		for i, sw := range switches {
+			if bits&(1<<i) != 0 {
+				label += " " + sw.name
+				opts = append(opts, sw.opts...)
+			}
+		}
+		cases[label] = func(ps []*autograd.Var) Optimizer { return newOpt(ps, opts...) }
 	}
 }
 

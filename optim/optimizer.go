@@ -81,10 +81,11 @@ type algorithm struct {
 	// gradient g, updating st (whose slots it creates on first use).
 	update func(c *config, p, g *tensor.Tensor, st *paramState) *tensor.Tensor
 	// fused, when set, tries the same update as one backend pass that
-	// writes p and the state in place (prim's FusedSGDStep and
-	// FusedAdamStep); it reports false, having changed nothing that
-	// update would not, when the tensors do not allow it (a
-	// non-contiguous parameter, gradient or state), and update runs.
+	// writes p and the state in place (prim's FusedSGDStep,
+	// FusedAdamStep, FusedAdagradStep and FusedRMSPropStep); it reports
+	// false, having changed nothing that update would not, when the
+	// tensors do not allow it (a non-contiguous parameter, gradient or
+	// state), and update runs.
 	fused func(c *config, p, g *tensor.Tensor, st *paramState) bool
 }
 

@@ -846,6 +846,16 @@ func (c *conf) optim(t *testing.T) {
 		{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, StepSize: 0.01 / 0.19, BC2Sqrt: 0.0447, Shrink: 1, WeightDecay: 0.1},
 		{Beta1: 0.8, Beta2: 0.99, Eps: 1e-6, StepSize: 0.03, BC2Sqrt: 0.2, Shrink: 0.998, AMSGrad: true, Maximize: true},
 	}
+	adagrad := []device.OptimHyper{
+		{LR: 0.05, Eps: 1e-10},
+		{LR: 0.04, Eps: 1e-3, WeightDecay: 0.1, Maximize: true},
+	}
+	rmsprop := []device.OptimHyper{
+		{LR: 0.01, Alpha: 0.99, Eps: 1e-8},
+		{LR: 0.01, Alpha: 0.9, Eps: 1e-6, Momentum: 0.5, WeightDecay: 0.1, Maximize: true},
+		{LR: 0.02, Alpha: 0.8, Eps: 1e-4, Centered: true},
+		{LR: 0.02, Alpha: 0.9, Eps: 1e-8, Centered: true, Momentum: 0.7, WeightDecay: 0.01},
+	}
 	for _, dt := range []tensor.DType{tensor.Float32, tensor.Float64} {
 		p, g := confPlain(c.base(dt, kAny, 3, 70)), confPlain(c.base(dt, kAny, 3, 70))
 		s0, s1, s2 := confPlain(c.base(dt, kAny, 3, 70)), confPlain(c.base(dt, kPositive, 3, 70)), confPlain(c.base(dt, kPositive, 3, 70))
@@ -862,6 +872,22 @@ func (c *conf) optim(t *testing.T) {
 				tensorOps.FusedAdamStep(pp, v[1], m, vv, vm, h)
 				return tensor.Stack([]*tensor.Tensor{pp, m, vv, vm}, 0)
 			}, p, g, s0, s1, s2)
+		}
+		for hi, h := range adagrad {
+			c.check(fmt.Sprintf("FusedAdagradStep#%d", hi), confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
+				pp, sum := v[0].Clone(), v[2].Clone()
+				tensorOps.FusedAdagradStep(pp, v[1], sum, h)
+				return tensor.Stack([]*tensor.Tensor{pp, sum}, 0)
+			}, p, g, s1)
+		}
+		// square_avg positive and above grad_avg², as a run keeps them.
+		gavg := confPlain(c.base(dt, kAny, 3, 70).Mul(0.1))
+		for hi, h := range rmsprop {
+			c.check(fmt.Sprintf("FusedRMSPropStep#%d", hi), confExact, func(v ...*tensor.Tensor) *tensor.Tensor {
+				pp, sq, buf, ga := v[0].Clone(), v[2].Clone(), v[3].Clone(), v[4].Clone()
+				tensorOps.FusedRMSPropStep(pp, v[1], sq, buf, ga, h)
+				return tensor.Stack([]*tensor.Tensor{pp, sq, buf, ga}, 0)
+			}, p, g, s1, s0, gavg)
 		}
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/nabla-go/nabla/internal/backend"
 )
 
-// canFuseOptim reports whether fusedSGDStep and fusedAdamStep accept these
+// canFuseOptim reports whether the fused optimizer steps accept these
 // tensors: all contiguous, of one shape, float dtype and device (nil
 // entries are skipped).
 func canFuseOptim(p *Tensor, others ...*Tensor) bool {
@@ -37,6 +37,22 @@ func fusedSGDStep(p, g, buf *Tensor, h device.OptimHyper) {
 // moments m and v and, with h.AMSGrad, vmax (nil otherwise).
 func fusedAdamStep(p, g, m, v, vmax *Tensor, h device.OptimHyper) {
 	fusedOptim("FusedAdamStep", device.AdamStep, p, g, [3]*Tensor{m, v, vmax}, h)
+}
+
+// fusedAdagradStep applies one AdaGrad update (device.AdagradStep) to p
+// in place in a single pass, reading the gradient g and updating the
+// accumulated squares sum; h.LR is this step's decayed rate.
+func fusedAdagradStep(p, g, sum *Tensor, h device.OptimHyper) {
+	fusedOptim("FusedAdagradStep", device.AdagradStep, p, g, [3]*Tensor{sum}, h)
+}
+
+// fusedRMSPropStep applies one RMSprop update (device.RMSPropStep) to p
+// in place in a single pass, reading the gradient g and updating the
+// running average of its square v, the momentum buffer buf (nil when
+// h.Momentum is 0) and, with h.Centered, the running average of the
+// gradient gavg (nil otherwise).
+func fusedRMSPropStep(p, g, v, buf, gavg *Tensor, h device.OptimHyper) {
+	fusedOptim("FusedRMSPropStep", device.RMSPropStep, p, g, [3]*Tensor{v, buf, gavg}, h)
 }
 
 func fusedOptim(op string, kind device.OptimOp, p, g *Tensor, st [3]*Tensor, h device.OptimHyper) {

@@ -2,6 +2,7 @@ package tensor_test
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -26,6 +27,21 @@ func TestFusedOptimSteps(t *testing.T) {
 	require.InDeltaSlice(t, []float64{0.99, -2.01, 3.01}, p.Float64s(), 1e-6)
 	require.InDeltaSlice(t, []float64{0.05, 0.05, -0.1}, m.Float64s(), 1e-15)
 
+	// AdaGrad: sum = 1 + g², p -= 0.1 g / (sqrt(sum) + eps).
+	p = tensor.FromSlice([]float64{1, -2, 3}, 3)
+	sum := tensor.FromSlice([]float64{1, 1, 1}, 3)
+	tensorOps.FusedAdagradStep(p, g, sum, device.OptimHyper{LR: 0.1, Eps: 1e-10})
+	require.InDeltaSlice(t, []float64{1.25, 1.25, 2}, sum.Float64s(), 1e-15)
+	require.InDeltaSlice(t, []float64{1 - 0.05/math.Sqrt(1.25), -2 - 0.05/math.Sqrt(1.25), 3 + 0.1/math.Sqrt(2)}, p.Float64s(), 1e-9)
+
+	// RMSprop with momentum: sq = 0.1 g², buf = g / (sqrt(sq) + eps), p -= 0.01 buf.
+	p = tensor.FromSlice([]float64{1, -2, 3}, 3)
+	sq, mb := tensor.Of(tensor.Float64).Zeros(3), tensor.Of(tensor.Float64).Zeros(3)
+	tensorOps.FusedRMSPropStep(p, g, sq, mb, nil, device.OptimHyper{LR: 0.01, Alpha: 0.9, Eps: 1e-8, Momentum: 0.5})
+	require.InDeltaSlice(t, []float64{0.025, 0.025, 0.1}, sq.Float64s(), 1e-15)
+	require.InDeltaSlice(t, []float64{math.Sqrt(10), math.Sqrt(10), -math.Sqrt(10)}, mb.Float64s(), 1e-6)
+	require.InDeltaSlice(t, []float64{1 - 0.01*math.Sqrt(10), -2 - 0.01*math.Sqrt(10), 3 + 0.01*math.Sqrt(10)}, p.Float64s(), 1e-7)
+
 	require.True(t, tensorOps.CanFuseOptim(p, g, nil, m))
 	require.False(t, tensorOps.CanFuseOptim(p, tensor.Zeros(3)))                    // dtype
 	require.False(t, tensorOps.CanFuseOptim(p, tensor.Of(tensor.Float64).Zeros(4))) // shape
@@ -36,6 +52,10 @@ func TestFusedOptimSteps(t *testing.T) {
 		"missing state":  func() { tensorOps.FusedSGDStep(p, g, nil, device.OptimHyper{LR: 0.1, Momentum: 0.9}) },
 		"non-contiguous": func() { tensorOps.FusedSGDStep(x, x.T(), nil, device.OptimHyper{LR: 0.1}) },
 		"adam states":    func() { tensorOps.FusedAdamStep(p, g, m, nil, nil, device.OptimHyper{}) },
+		"adagrad sum":    func() { tensorOps.FusedAdagradStep(p, g, nil, device.OptimHyper{LR: 0.1}) },
+		"rmsprop centered": func() {
+			tensorOps.FusedRMSPropStep(p, g, sq, nil, nil, device.OptimHyper{LR: 0.1, Alpha: 0.9, Centered: true})
+		},
 	} {
 		err := tensor.Catch(f)
 		require.Error(t, err, name)

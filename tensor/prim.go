@@ -24,5 +24,7 @@ func init() {
 		CanFuseOptim:          canFuseOptim,
 		FusedSGDStep:          fusedSGDStep,
 		FusedAdamStep:         fusedAdamStep,
+		FusedAdagradStep:      fusedAdagradStep,
+		FusedRMSPropStep:      fusedRMSPropStep,
 	})
 }

@@ -37,6 +37,19 @@ func optimSlice[T float](v device.View) ([]T, error) {
 	return s[v.Offset : v.Offset+v.Numel()], nil
 }
 
+// optimGrad returns the gradient g of the element p after h.Maximize
+// and the L2 term h.WeightDecay (wd, rounded to T), the first lines of
+// every update.
+func optimGrad[T float](g, p, wd T, h *device.OptimHyper) T {
+	if h.Maximize {
+		g = -g
+	}
+	if h.WeightDecay != 0 {
+		g = g + T(p*wd)
+	}
+	return g
+}
+
 func runOptimStep[T float](op device.OptimOp, pv, gv device.View, state [3]device.View, h device.OptimHyper) error {
 	p, err := optimSlice[T](pv)
 	if err != nil {
@@ -62,13 +75,7 @@ func runOptimStep[T float](op device.OptimOp, pv, gv device.View, state [3]devic
 		buf := s[0]
 		parallelFor(n, grainElems, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				gi := g[i]
-				if h.Maximize {
-					gi = -gi
-				}
-				if h.WeightDecay != 0 {
-					gi = gi + T(p[i]*wd)
-				}
+				gi := optimGrad(g[i], p[i], wd, &h)
 				if h.Momentum != 0 {
 					b := gi
 					if !h.FirstStep {
@@ -92,13 +99,8 @@ func runOptimStep[T float](op device.OptimOp, pv, gv device.View, state [3]devic
 		m, v, vmax := s[0], s[1], s[2]
 		parallelFor(n, grainElems, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				gi, pi := g[i], p[i]
-				if h.Maximize {
-					gi = -gi
-				}
-				if h.WeightDecay != 0 {
-					gi = gi + T(pi*wd)
-				}
+				pi := p[i]
+				gi := optimGrad(g[i], pi, wd, &h)
 				if doShrink {
 					pi = T(pi * shrink)
 				}
@@ -111,6 +113,45 @@ func runOptimStep[T float](op device.OptimOp, pv, gv device.View, state [3]devic
 				}
 				denom := T(T(math.Sqrt(float64(vi)))/bc2) + eps
 				p[i] = pi + T(T(mi*nstep)/denom)
+			}
+		})
+	case device.AdagradStep:
+		wd, nlr, eps := T(h.WeightDecay), T(-h.LR), T(h.Eps)
+		sum := s[0]
+		parallelFor(n, grainElems, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				gi := optimGrad(g[i], p[i], wd, &h)
+				si := sum[i] + T(gi*gi)
+				sum[i] = si
+				std := T(math.Sqrt(float64(si))) + eps
+				p[i] = p[i] + T(T(gi*nlr)/std)
+			}
+		})
+	case device.RMSPropStep:
+		wd, nlr, eps := T(h.WeightDecay), T(-h.LR), T(h.Eps)
+		alpha, calpha, mom := T(h.Alpha), T(1-h.Alpha), T(h.Momentum)
+		sq, buf, gavg := s[0], s[1], s[2]
+		parallelFor(n, grainElems, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				gi := optimGrad(g[i], p[i], wd, &h)
+				vi := T(sq[i]*alpha) + T(T(gi*calpha)*gi)
+				sq[i] = vi
+				var avg T
+				if h.Centered {
+					ga := T(gavg[i]*alpha) + T(gi*calpha)
+					gavg[i] = ga
+					avg = T(math.Sqrt(float64(vi - T(ga*ga))))
+				} else {
+					avg = T(math.Sqrt(float64(vi)))
+				}
+				avg = avg + eps
+				if h.Momentum != 0 {
+					b := T(buf[i]*mom) + T(gi/avg)
+					buf[i] = b
+					p[i] = p[i] + T(b*nlr)
+				} else {
+					p[i] = p[i] + T(T(gi*nlr)/avg)
+				}
 			}
 		})
 	}

@@ -125,8 +125,10 @@ type optArgs struct {
 	N                                   int64
 	NLR, WD, Mom, Damp1, B1, C1, B2, C2 float64
 	NStep, BC2, Eps, Shrink             float64
+	Alpha, CAlpha                       float64
 	Maximize, UseWD, UseMom, First      int32
-	Nesterov, AMSGrad, UseShrink, _     int32
+	Nesterov, AMSGrad, UseShrink        int32
+	Centered                            int32
 }
 
 // bnArgs mirrors struct BnArgs (kernels/batchnorm.cu).

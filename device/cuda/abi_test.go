@@ -131,7 +131,7 @@ func allCalls() []kernelCall {
 	}
 	var oa optArgs
 	for _, dt := range []device.DType{device.Float32, device.Float64} {
-		for _, op := range []device.OptimOp{device.SGDStep, device.AdamStep} {
+		for _, op := range []device.OptimOp{device.SGDStep, device.AdamStep, device.AdagradStep, device.RMSPropStep} {
 			add(modOptim, optimKernel(op, dt), func(a *argBuf) { packOptim(a, 0, 0, [3]uintptr{}, &oa) })
 		}
 	}
@@ -222,7 +222,7 @@ func TestStructSizes(t *testing.T) {
 	require.Equal(t, uintptr(120), unsafe.Sizeof(gemmArgs{}))
 	require.Equal(t, uintptr(168), unsafe.Sizeof(convArgs{}))
 	require.Equal(t, uintptr(248), unsafe.Sizeof(poolArgs{}))
-	require.Equal(t, uintptr(136), unsafe.Sizeof(optArgs{}))
+	require.Equal(t, uintptr(152), unsafe.Sizeof(optArgs{}))
 	require.Equal(t, uintptr(192), unsafe.Sizeof(bnArgs{}))
 	require.Equal(t, uintptr(24), unsafe.Sizeof(bnState{}))
 	require.Equal(t, uintptr(16), unsafe.Sizeof(bnSums{}))

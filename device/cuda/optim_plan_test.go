@@ -41,6 +41,34 @@ func emuOptim(op device.OptimOp, p, g []float64, s [3][]float64, a *optArgs) {
 			p[i] = p[i] + float64(gi*a.NLR)
 			continue
 		}
+		if op == device.AdagradStep {
+			si := s[0][i] + float64(gi*gi)
+			s[0][i] = si
+			std := math.Sqrt(si) + a.Eps
+			p[i] = p[i] + float64(gi*a.NLR)/std
+			continue
+		}
+		if op == device.RMSPropStep {
+			vi := float64(s[0][i]*a.Alpha) + float64(float64(gi*a.CAlpha)*gi)
+			s[0][i] = vi
+			var avg float64
+			if a.Centered != 0 {
+				ga := float64(s[2][i]*a.Alpha) + float64(gi*a.CAlpha)
+				s[2][i] = ga
+				avg = math.Sqrt(vi - float64(ga*ga))
+			} else {
+				avg = math.Sqrt(vi)
+			}
+			avg = avg + a.Eps
+			if a.UseMom != 0 {
+				b := float64(s[1][i]*a.Mom) + gi/avg
+				s[1][i] = b
+				p[i] = p[i] + float64(b*a.NLR)
+			} else {
+				p[i] = p[i] + float64(gi*a.NLR)/avg
+			}
+			continue
+		}
 		pi := p[i]
 		if a.UseShrink != 0 {
 			pi = pi * a.Shrink
@@ -71,6 +99,12 @@ func TestOptimKernelEmulationMatchesCPU(t *testing.T) {
 		{device.AdamStep, device.OptimHyper{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, StepSize: 0.01 / 0.19, BC2Sqrt: math.Sqrt(0.001999), Shrink: 1}},
 		{device.AdamStep, device.OptimHyper{Beta1: 0.8, Beta2: 0.99, Eps: 1e-6, StepSize: 0.03, BC2Sqrt: 0.2, Shrink: 0.998, AMSGrad: true, Maximize: true}},
 		{device.AdamStep, device.OptimHyper{Beta1: 0.8, Beta2: 0.99, Eps: 1e-6, StepSize: 0.03, BC2Sqrt: 0.2, Shrink: 1, WeightDecay: 0.1}},
+		{device.AdagradStep, device.OptimHyper{LR: 0.05, Eps: 1e-10}},
+		{device.AdagradStep, device.OptimHyper{LR: 0.04, Eps: 1e-3, WeightDecay: 0.1, Maximize: true}},
+		{device.RMSPropStep, device.OptimHyper{LR: 0.01, Alpha: 0.99, Eps: 1e-8}},
+		{device.RMSPropStep, device.OptimHyper{LR: 0.01, Alpha: 0.9, Eps: 1e-6, Momentum: 0.5, WeightDecay: 0.1, Maximize: true}},
+		{device.RMSPropStep, device.OptimHyper{LR: 0.02, Alpha: 0.8, Eps: 1e-4, Centered: true}},
+		{device.RMSPropStep, device.OptimHyper{LR: 0.02, Alpha: 0.9, Eps: 1e-8, Centered: true, Momentum: 0.7, WeightDecay: 0.01}},
 	}
 	const n = 300
 	rnd := func() []float64 {
@@ -90,6 +124,15 @@ func TestOptimKernelEmulationMatchesCPU(t *testing.T) {
 		t.Run(fmt.Sprintf("%d/%v", ci, c.op), func(t *testing.T) {
 			p, g := rnd(), rnd()
 			s := [3][]float64{rnd(), abs(rnd()), abs(rnd())}
+			if c.op == device.AdagradStep { // sum >= 0
+				s[0] = abs(s[0])
+			}
+			if c.op == device.RMSPropStep { // square_avg >= grad_avg², as a run keeps them
+				s = [3][]float64{abs(rnd()), rnd(), rnd()}
+				for i := range s[0] {
+					s[0][i] += s[2][i] * s[2][i]
+				}
+			}
 			var views [3]device.View
 			var emuS [3][]float64
 			for i := range s {

@@ -448,7 +448,8 @@ func newOptArgs(n int, h device.OptimHyper) optArgs {
 		NLR: -h.LR, WD: h.WeightDecay, Mom: h.Momentum, Damp1: 1 - h.Dampening,
 		B1: h.Beta1, C1: 1 - h.Beta1, B2: h.Beta2, C2: 1 - h.Beta2,
 		NStep: -h.StepSize, BC2: h.BC2Sqrt, Eps: h.Eps, Shrink: h.Shrink,
+		Alpha: h.Alpha, CAlpha: 1 - h.Alpha,
 		Maximize: b(h.Maximize), UseWD: b(h.WeightDecay != 0), UseMom: b(h.Momentum != 0), First: b(h.FirstStep),
-		Nesterov: b(h.Nesterov), AMSGrad: b(h.AMSGrad), UseShrink: b(h.Shrink != 1),
+		Nesterov: b(h.Nesterov), AMSGrad: b(h.AMSGrad), UseShrink: b(h.Shrink != 1), Centered: b(h.Centered),
 	}
 }

@@ -14,6 +14,10 @@ func OptimStates(op device.OptimOp, h device.OptimHyper) (need [3]bool) {
 		need[0] = h.Momentum != 0
 	case device.AdamStep:
 		need[0], need[1], need[2] = true, true, h.AMSGrad
+	case device.AdagradStep:
+		need[0] = true
+	case device.RMSPropStep:
+		need[0], need[1], need[2] = true, h.Momentum != 0, h.Centered
 	}
 	return need
 }

@@ -87,6 +87,13 @@ type Tensor[T, G any] struct {
 	// FusedAdamStep applies device.AdamStep to p in place, updating the
 	// moments m, v and, with AMSGrad, vmax (nil otherwise).
 	FusedAdamStep func(p, g, m, v, vmax T, h device.OptimHyper)
+	// FusedAdagradStep applies device.AdagradStep to p in place, updating
+	// the sum of squared gradients.
+	FusedAdagradStep func(p, g, sum T, h device.OptimHyper)
+	// FusedRMSPropStep applies device.RMSPropStep to p in place, updating
+	// the square average v, the momentum buffer buf (nil without momentum)
+	// and, when centered, the gradient average gavg (nil otherwise).
+	FusedRMSPropStep func(p, g, v, buf, gavg T, h device.OptimHyper)
 }
 
 // BatchNormGrads selects the gradients BatchNormBackward computes.

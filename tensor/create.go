@@ -43,17 +43,21 @@ func (o Options) Empty(shape ...int) *Tensor {
 }
 
 // Full returns a tensor with every element set to v.
-func (o Options) Full(v float64, shape ...int) *Tensor {
-	t := empty("Full", o.backend("Full"), o.dtype, shape)
-	check("Full", t.be.Fill(t.view(), v))
+func (o Options) Full(v float64, shape ...int) *Tensor { return o.filled("Full", v, shape) }
+
+// filled is Full under the name of the op the caller called, so that an
+// error names Zeros or Ones when that is what the user wrote.
+func (o Options) filled(op string, v float64, shape []int) *Tensor {
+	t := empty(op, o.backend(op), o.dtype, shape)
+	check(op, t.be.Fill(t.view(), v))
 	return t
 }
 
 // Zeros returns a tensor of zeros.
-func (o Options) Zeros(shape ...int) *Tensor { return o.Full(0, shape...) }
+func (o Options) Zeros(shape ...int) *Tensor { return o.filled("Zeros", 0, shape) }
 
 // Ones returns a tensor of ones.
-func (o Options) Ones(shape ...int) *Tensor { return o.Full(1, shape...) }
+func (o Options) Ones(shape ...int) *Tensor { return o.filled("Ones", 1, shape) }
 
 // Scalar returns a 0-dimensional tensor holding v.
 func (o Options) Scalar(v float64) *Tensor { return o.Full(v) }

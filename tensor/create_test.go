@@ -154,7 +154,7 @@ func TestConstructorErrors(t *testing.T) {
 		kind error
 		frag string
 	}{
-		{"ZerosNegative", func() { tensor.Zeros(2, -1) }, tensor.ErrShape, "tensor: Full: negative dimension in shape [2 -1]"},
+		{"ZerosNegative", func() { tensor.Zeros(2, -1) }, tensor.ErrShape, "tensor: Zeros: negative dimension in shape [2 -1]"},
 		{"EmptyNegative", func() { tensor.Empty(-3) }, tensor.ErrShape, "Empty: negative dimension"},
 		{"EyeNegative", func() { tensor.Eye(-1) }, tensor.ErrShape, "negative dimension"},
 		{"ArangeZeroStep", func() { tensor.Arange(0, 1, 0) }, tensor.ErrArgument, "nonzero step"},

@@ -32,11 +32,11 @@ func TestHugeRequestsFailWithTensorErrors(t *testing.T) {
 		fragments []string
 	}{
 		{"Zeros 2^32 x 2^32 (2^64 wraps to 0)", tensor.ErrShape, func() { tensor.Zeros(1<<32, 1<<32) },
-			[]string{"Full", "[4294967296 4294967296]", "overflows int"}},
+			[]string{"Zeros", "[4294967296 4294967296]", "overflows int"}},
 		{"Zeros with an empty dimension and huge strides", tensor.ErrShape, func() { tensor.Zeros(0, 1<<62, 1<<62) },
 			[]string{"[0 4611686018427387904 4611686018427387904]"}},
 		{"Zeros beyond the limit", tensor.ErrMemory, func() { tensor.Zeros(1 << 33) },
-			[]string{"Full", "shape [8589934592]", "float32", "34359738368 bytes (32 GiB)", "1073741824 bytes (1 GiB)", "cpu.SetMemoryLimit"}},
+			[]string{"Zeros", "shape [8589934592]", "float32", "34359738368 bytes (32 GiB)", "1073741824 bytes (1 GiB)", "cpu.SetMemoryLimit"}},
 		{"Empty of bytes just beyond the limit", tensor.ErrMemory, func() { tensor.Of(tensor.Uint8).Empty(1<<30 + 1) },
 			[]string{"Empty", "1073741825 bytes"}},
 		{"Zeros whose bytes overflow", tensor.ErrMemory, func() { tensor.Of(tensor.Float64).Zeros(1 << 61) },

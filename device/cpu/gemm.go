@@ -89,9 +89,6 @@ const (
 	// gemmGroupBytes bounds the packed B panels of one product task, which
 	// stream through L2 once for every panel of A (see macro).
 	gemmGroupBytes = 1 << 20
-	// gemmSpin is how many times a thread polls the end of a stage before
-	// it parks (a few microseconds).
-	gemmSpin = 1 << 13
 )
 
 // gemm is a matrix multiply built around one micro-kernel.
@@ -339,16 +336,13 @@ func (w *gemmWork[T]) finish(ctr *atomic.Int64, end int64) {
 	}
 }
 
-// wait blocks until the count on ctr reaches end.
+// wait blocks until the count on ctr reaches end. The stages of a small
+// product last tens of microseconds, and a thread that parks takes about
+// as long to be woken (a futex round trip, more on a virtual machine), so
+// it polls first, as the workers do between jobs (pollFor).
 func (w *gemmWork[T]) wait(ctr *atomic.Int64, end int64) {
-	// The stages of a small product last tens of microseconds; a thread
-	// that parks on the condition variable takes about as long to be
-	// woken again (a futex round trip through the scheduler), so spin
-	// briefly first.
-	for range gemmSpin {
-		if ctr.Load() >= end {
-			return
-		}
+	if pollFor(func() bool { return ctr.Load() >= end }) {
+		return
 	}
 	w.mu.Lock()
 	for ctr.Load() < end {

@@ -78,15 +78,8 @@ func (p *workerPool) runItems(n int, fn func(i int)) {
 	j.work()
 	// Wait for the items other threads are still running: poll first,
 	// as the workers do, then park.
-	deadline := time.Now().Add(workerPoll)
-	for i := 0; j.done.Load() < j.n; i++ {
-		if i%64 == 63 {
-			if time.Now().After(deadline) {
-				<-j.finished
-				return
-			}
-			runtime.Gosched()
-		}
+	if !pollFor(func() bool { return j.done.Load() >= j.n }) {
+		<-j.finished
 	}
 }
 
@@ -147,9 +140,16 @@ func (p *workerPool) worker() {
 // poll waits up to workerPoll for a job newer than seen and reports
 // whether one came.
 func (p *workerPool) poll(seen uint64) bool {
+	return pollFor(func() bool { return p.seq.Load() != seen })
+}
+
+// pollFor calls ready until it reports true or workerPoll has passed, and
+// returns its last answer. It yields the processor between looks, so that
+// a polling thread never keeps another goroutine from running.
+func pollFor(ready func() bool) bool {
 	deadline := time.Now().Add(workerPoll)
 	for i := 0; ; i++ {
-		if p.seq.Load() != seen {
+		if ready() {
 			return true
 		}
 		if i%64 == 63 {

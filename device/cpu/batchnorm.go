@@ -250,27 +250,16 @@ func runBNStats[T float](meanV, varV, xV device.View) error {
 }
 
 // bnRowSum returns the float64 sum of n elements of d from off with the
-// given stride. Four accumulators hide the latency of the adds.
+// given stride (contiguous rows through sum4).
 func bnRowSum[T float](d []T, off, n, stride int) float64 {
-	var s0, s1, s2, s3 float64
 	if stride == 1 {
-		r := d[off : off+n]
-		i := 0
-		for ; i+4 <= len(r); i += 4 {
-			s0 += float64(r[i])
-			s1 += float64(r[i+1])
-			s2 += float64(r[i+2])
-			s3 += float64(r[i+3])
-		}
-		for ; i < len(r); i++ {
-			s0 += float64(r[i])
-		}
-		return (s0 + s1) + (s2 + s3)
+		return sum4(d[off : off+n])
 	}
+	var s float64
 	for i := range n {
-		s0 += float64(d[off+i*stride])
+		s += float64(d[off+i*stride])
 	}
-	return s0
+	return s
 }
 
 // bnRowDev returns Σ(x-m)² and Σ(x-m) over n elements of d from off with

@@ -158,6 +158,20 @@ type convScratch[T float] struct {
 	cols, dcols, tmp, out []T
 }
 
+// imageCols returns the column matrix [K, L] of image n of x and its row
+// stride: the image itself when its columns are the identity (see
+// identityCols), else the image unfolded into sc.cols.
+func (sc *convScratch[T]) imageCols(s convShape, cp *convPlan, ident bool, xs []T, x device.View, xrs, n int) ([]T, int) {
+	if ident {
+		return xs[x.Offset+n*x.Strides[0]:], xrs
+	}
+	sc.cols = gemmGrow(sc.cols, s.k*s.l)
+	for c := range s.c {
+		im2colPlane(cp, sc.cols, xs, n, c)
+	}
+	return sc.cols, s.l
+}
+
 var convScratchF32, convScratchF64 sync.Pool
 
 func getConvScratch[T float]() (*convScratch[T], *sync.Pool) {
@@ -216,17 +230,7 @@ func runConv2d[T float](y, x, w, bias device.View, g device.ConvGeometry, gemm g
 	convFor(s.n, 1, func(sc *convScratch[T], lo, hi int) {
 		for n := lo; n < hi; n++ {
 			// B: the image's columns [K, L].
-			var cols []T
-			crs := s.l
-			if ident {
-				cols, crs = xs[x.Offset+n*x.Strides[0]:], xrs
-			} else {
-				sc.cols = gemmGrow(sc.cols, s.k*s.l)
-				cols = sc.cols
-				for c := range s.c {
-					im2colPlane(cp, cols, xs, n, c)
-				}
-			}
+			cols, crs := sc.imageCols(s, cp, ident, xs, x, xrs, n)
 			// C: y_n [O, L], in place when its planes are flat.
 			out, ors := ys[y.Offset+n*y.Strides[0]:], yrs
 			if !yFlat {
@@ -360,17 +364,7 @@ func runConv2dBackward[T float](dx, dw, db, dy, x, w device.View, g device.ConvG
 						}
 					}
 					if wantW && s.k > 0 {
-						var cols []T
-						crs := s.l
-						if ident {
-							cols, crs = xs[x.Offset+n*x.Strides[0]:], xrs
-						} else {
-							sc.cols = gemmGrow(sc.cols, s.k*s.l)
-							cols = sc.cols
-							for c := range s.c {
-								im2colPlane(xcp, cols, xs, n, c)
-							}
-						}
+						cols, crs := sc.imageCols(s, xcp, ident, xs, x, xrs, n)
 						// dw_n [O, K] = dy_n [O, L] · cols_nᵀ [L, K].
 						pw := partW[gi*s.o*s.k : (gi+1)*s.o*s.k]
 						if n == gi*s.n/groups {
@@ -436,25 +430,4 @@ func runConv2dBackward[T float](dx, dw, db, dy, x, w device.View, g device.ConvG
 		}
 	}
 	return nil
-}
-
-// sumFloat64 returns the sum of s in float64: for float32 the vector
-// kernel's (float32 lanes over blocks, float64 across them), for float64
-// four float64 lanes.
-func sumFloat64[T float](s []T) float64 {
-	if f, ok := any(s).([]float32); ok {
-		return sumF32(f)
-	}
-	var a, b, c, d float64
-	for len(s) >= 4 {
-		a += float64(s[0])
-		b += float64(s[1])
-		c += float64(s[2])
-		d += float64(s[3])
-		s = s[4:]
-	}
-	for _, v := range s {
-		a += float64(v)
-	}
-	return (a + b) + (c + d)
 }

@@ -191,9 +191,13 @@ func logSoftmaxF32Generic(d, s []float32, m float32, ls float64) {
 	}
 }
 
-// sumF32Generic adds x in float64 with four accumulators, which break the
-// add dependency chain.
-func sumF32Generic(x []float32) float64 {
+// sumF32Generic adds x in float64 with four accumulators (sum4), where
+// there is no vector kernel.
+func sumF32Generic(x []float32) float64 { return sum4(x) }
+
+// sum4 adds x in float64 with four accumulators, which break the add
+// dependency chain, combined as (s0+s1)+(s2+s3).
+func sum4[T number](x []T) float64 {
 	var s0, s1, s2, s3 float64
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
@@ -206,4 +210,14 @@ func sumF32Generic(x []float32) float64 {
 		s0 += float64(x[i])
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// sumFloat64 returns the sum of x in float64: for float32 the vector
+// kernel's (float32 lanes over blocks, float64 across them), for the
+// other types sum4's.
+func sumFloat64[T number](x []T) float64 {
+	if f, ok := any(x).([]float32); ok {
+		return sumF32(f)
+	}
+	return sum4(x)
 }

@@ -615,10 +615,10 @@ func gemmAxpyGo[T float](y []T, alpha T, x []T) {
 }
 
 // gemmFor runs fn on consecutive ranges covering [0, n), of at least grain
-// items, on the calling goroutine and up to threads-1 helpers. The ranges
-// are claimed from a counter, so a helper that starts late (goroutines can
-// take a long while to get a processor) only does less of the work; gemmFor
-// returns when every range is done, without waiting for idle helpers.
+// items and about four per thread, on the calling goroutine and the
+// backend's workers (runItems), or on the calling goroutine alone when
+// threads is 1. Ranges are claimed as threads come free, so uneven items
+// balance.
 func gemmFor(n, grain, threads int, fn func(lo, hi int)) {
 	size := max(grain, gemmCeilDiv(n, 4*threads))
 	chunks := gemmCeilDiv(n, size)
@@ -626,25 +626,7 @@ func gemmFor(n, grain, threads int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	var next, done atomic.Int64
-	fin := make(chan struct{})
-	work := func() {
-		for {
-			c := int(next.Add(1) - 1)
-			if c >= chunks {
-				return
-			}
-			fn(c*size, min(c*size+size, n))
-			if done.Add(1) == int64(chunks) {
-				close(fin)
-			}
-		}
-	}
-	for t := 1; t < min(threads, chunks); t++ {
-		go work()
-	}
-	work()
-	<-fin
+	workers.runItems(chunks, func(c int) { fn(c*size, min(c*size+size, n)) })
 }
 
 // gemmGrow returns s resized to n elements, reallocating only when it is too

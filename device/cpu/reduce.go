@@ -34,23 +34,7 @@ func initState(op device.ReduceOp) redState {
 func reduceSlice[T number](op device.ReduceOp, st redState, x []T, base int) redState {
 	switch op {
 	case device.Sum, device.Mean:
-		if xf, ok := any(x).([]float32); ok {
-			st.acc += sumF32(xf) // vector kernel where the CPU has one
-			break
-		}
-		// Four accumulators break the add dependency chain.
-		var s0, s1, s2, s3 float64
-		i := 0
-		for ; i+4 <= len(x); i += 4 {
-			s0 += float64(x[i])
-			s1 += float64(x[i+1])
-			s2 += float64(x[i+2])
-			s3 += float64(x[i+3])
-		}
-		for ; i < len(x); i++ {
-			s0 += float64(x[i])
-		}
-		st.acc += (s0 + s1) + (s2 + s3)
+		st.acc += sumFloat64(x) // a vector kernel for float32 where the CPU has one
 	case device.Prod:
 		for _, v := range x {
 			st.acc *= float64(v)

@@ -93,26 +93,33 @@ func normalScalar(m *mt19937, c *normalCache, mean, std float64) float64 {
 	return math.FMA(float64(r*math.Cos(theta)), std, mean)
 }
 
-// normalFill64 is PyTorch's normal_fill for a Float64 tensor of 16 or
-// more elements: every element first gets a uniform double; then each
-// block of 16 is turned into normals by Box-Muller, the first 8 values
-// paired with the last 8; when the length is not a multiple of 16 the
-// last 16 elements are drawn afresh and transformed again.
-func normalFill64(m *mt19937, data []float64, mean, std float64) {
+// normalFill is PyTorch's normal_fill for a tensor of 16 or more
+// elements: every element first gets a uniform value in [0, 1) from
+// uniform; then each block of 16 is turned into normals by block (Box-
+// Muller, the first 8 values paired with the last 8); when the length is
+// not a multiple of 16 the last 16 elements are drawn afresh and
+// transformed again.
+func normalFill[T float32 | float64](m *mt19937, data []T, uniform func(*mt19937, T, T) T, block func(d []T)) {
 	for i := range data {
-		data[i] = uniform64(m, 0, 1)
+		data[i] = uniform(m, 0, 1)
 	}
 	n := len(data)
 	for i := 0; i+16 <= n; i += 16 {
-		normal16x64(data[i:i+16], mean, std)
+		block(data[i : i+16])
 	}
 	if n%16 != 0 {
 		tail := data[n-16:]
 		for i := range tail {
-			tail[i] = uniform64(m, 0, 1)
+			tail[i] = uniform(m, 0, 1)
 		}
-		normal16x64(tail, mean, std)
+		block(tail)
 	}
+}
+
+// normalFill64 is normalFill for Float64, with Go's math functions in
+// float64 as PyTorch's scalar path.
+func normalFill64(m *mt19937, data []float64, mean, std float64) {
+	normalFill(m, data, uniform64, func(d []float64) { normal16x64(d, mean, std) })
 }
 
 func normal16x64(d []float64, mean, std float64) {
@@ -126,26 +133,11 @@ func normal16x64(d []float64, mean, std float64) {
 	}
 }
 
-// normalFill32 is PyTorch's normal_fill for a Float32 tensor of 16 or
-// more elements on an AVX2 machine (normal_fill_AVX2): uniform floats
-// first, then blocks of 16 through Box-Muller with the float32
-// polynomial logarithm and sine-cosine of avx_mathfun.h, and the tail
-// redrawn as in normalFill64.
+// normalFill32 is normalFill for Float32 on an AVX2 machine
+// (normal_fill_AVX2): the blocks go through Box-Muller with the float32
+// polynomial logarithm and sine-cosine of avx_mathfun.h.
 func normalFill32(m *mt19937, data []float32, mean, std float32) {
-	for i := range data {
-		data[i] = uniform32(m, 0, 1)
-	}
-	n := len(data)
-	for i := 0; i+16 <= n; i += 16 {
-		normal16x32(data[i:i+16], mean, std)
-	}
-	if n%16 != 0 {
-		tail := data[n-16:]
-		for i := range tail {
-			tail[i] = uniform32(m, 0, 1)
-		}
-		normal16x32(tail, mean, std)
-	}
+	normalFill(m, data, uniform32, func(d []float32) { normal16x32(d, mean, std) })
 }
 
 var twoPi32 = float32(float64(2 * math.Pi))

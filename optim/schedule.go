@@ -239,25 +239,9 @@ func (s *schedule) StateDict() StateDict {
 
 // LoadStateDict implements Scheduler.
 func (s *schedule) LoadStateDict(sd StateDict) error {
-	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrState, s.kind, fmt.Sprintf(format, args...))
-	}
-	if sd.Kind != s.kind {
-		return fail("the state dict is from %s, not %s", describeKind(sd.Kind), s.kind)
-	}
-	if len(sd.Tensors) != 0 {
-		return fail("a schedule's state has no tensors, got %d", len(sd.Tensors))
-	}
-	want := append([]string{keyBaseLR, keyLastEpoch, keyLastLR}, s.params...)
-	for _, k := range sortedKeys(sd.Scalars) {
-		if !slices.Contains(want, k) {
-			return fail("unexpected entry %q", k)
-		}
-	}
-	for _, k := range want {
-		if _, ok := sd.Scalars[k]; !ok {
-			return fail("no entry %q", k)
-		}
+	fail := scheduleFail(s.kind)
+	if err := checkScheduleState(sd, s.kind, append([]string{keyBaseLR, keyLastEpoch, keyLastLR}, s.params...)); err != nil {
+		return err
 	}
 	values := map[string]float64{}
 	for _, p := range s.params {
@@ -276,5 +260,40 @@ func (s *schedule) LoadStateDict(sd StateDict) error {
 	s.baseLR = sd.Scalars[keyBaseLR]
 	s.lastEpoch = int(epoch)
 	s.lastLR = sd.Scalars[keyLastLR]
+	return nil
+}
+
+// scheduleFail returns the error constructor of a schedule's
+// LoadStateDict: ErrState, then the schedule's kind and the message.
+func scheduleFail(kind string) func(format string, args ...any) error {
+	return func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrState, kind, fmt.Sprintf(format, args...))
+	}
+}
+
+// checkScheduleState checks what every schedule's state dict shares: its
+// kind, no tensors and, unless keys is nil, exactly the scalar entries
+// keys.
+func checkScheduleState(sd StateDict, kind string, keys []string) error {
+	fail := scheduleFail(kind)
+	if sd.Kind != kind {
+		return fail("the state dict is from %s, not %s", describeKind(sd.Kind), kind)
+	}
+	if len(sd.Tensors) != 0 {
+		return fail("a schedule's state has no tensors, got %d", len(sd.Tensors))
+	}
+	if keys == nil {
+		return nil
+	}
+	for _, k := range sortedKeys(sd.Scalars) {
+		if !slices.Contains(keys, k) {
+			return fail("unexpected entry %q", k)
+		}
+	}
+	for _, k := range keys {
+		if _, ok := sd.Scalars[k]; !ok {
+			return fail("no entry %q", k)
+		}
+	}
 	return nil
 }

@@ -3,7 +3,6 @@ package optim
 import (
 	"fmt"
 	"math"
-	"slices"
 )
 
 // PlateauScheduler lowers the learning rate when a watched metric stops
@@ -235,24 +234,9 @@ func boolFloat(b bool) float64 {
 // optimizer, whose own state holds its rate. On error the schedule is
 // unchanged.
 func (s *PlateauScheduler) LoadStateDict(sd StateDict) error {
-	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%w: ReduceLROnPlateau: %s", ErrState, fmt.Sprintf(format, args...))
-	}
-	if sd.Kind != "ReduceLROnPlateau" {
-		return fail("the state dict is from %s, not ReduceLROnPlateau", describeKind(sd.Kind))
-	}
-	if len(sd.Tensors) != 0 {
-		return fail("a schedule's state has no tensors, got %d", len(sd.Tensors))
-	}
-	for _, k := range sortedKeys(sd.Scalars) {
-		if !slices.Contains(plateauKeys, k) {
-			return fail("unexpected entry %q", k)
-		}
-	}
-	for _, k := range plateauKeys {
-		if _, ok := sd.Scalars[k]; !ok {
-			return fail("no entry %q", k)
-		}
+	fail := scheduleFail("ReduceLROnPlateau")
+	if err := checkScheduleState(sd, "ReduceLROnPlateau", plateauKeys); err != nil {
+		return err
 	}
 	v := sd.Scalars
 	flag := func(k string) (bool, string) {

@@ -134,14 +134,9 @@ func (q *sequential) StateDict() StateDict {
 // LoadStateDict implements Scheduler: every schedule's state is checked
 // (by its own LoadStateDict) before any changes.
 func (q *sequential) LoadStateDict(sd StateDict) error {
-	fail := func(format string, args ...any) error {
-		return fmt.Errorf("%w: SequentialLR: %s", ErrState, fmt.Sprintf(format, args...))
-	}
-	if sd.Kind != "SequentialLR" {
-		return fail("the state dict is from %s, not SequentialLR", describeKind(sd.Kind))
-	}
-	if len(sd.Tensors) != 0 {
-		return fail("a schedule's state has no tensors, got %d", len(sd.Tensors))
+	fail := scheduleFail("SequentialLR")
+	if err := checkScheduleState(sd, "SequentialLR", nil); err != nil {
+		return err
 	}
 	subs := make([]StateDict, len(q.schedules))
 	for i, s := range q.schedules {

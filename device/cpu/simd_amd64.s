@@ -108,7 +108,13 @@ expdone:
 
 // func expSumF32AVX512(dst, src *float32, n int, m float32) float64
 // dst[i] = e^(src[i]-m); returns the sum of the dst[i], accumulated in
-// float64 lanes (Z8-Z11).
+// float64 lanes (Z8-Z11). Both streams are prefetched 4 KiB ahead: the
+// hardware prefetchers stop at page boundaries, and a softmax row of 1024
+// floats is one page, so each row would start with a run of cache misses
+// (its first pass, the maximum, reads it cold) and its stores would wait
+// for their lines. A page ahead is the next such row; for longer rows it
+// is the next page of the same one. Prefetches past the end of a slice
+// never fault.
 TEXT ·expSumF32AVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -122,6 +128,10 @@ TEXT ·expSumF32AVX512(SB), NOSPLIT, $0-40
 es32:
 	CMPQ CX, $32
 	JLT es16
+	PREFETCHT0 4096(SI)
+	PREFETCHT0 4160(SI)
+	PREFETCHT0 4096(DI)
+	PREFETCHT0 4160(DI)
 	VMOVUPS (SI), Z0
 	VMOVUPS 64(SI), Z1
 	VSUBPS Z15, Z0, Z0

@@ -36,7 +36,8 @@ VEC8(352, 0x3f000000) // 1/2
 VEC8(384, 0x3f800000) // 1
 VEC8(416, 0x0000007f) // 127: float32 exponent bias (an integer)
 VEC8(448, 0xff800000) // -Inf
-GLOBL avx2c<>(SB), RODATA|NOPTR, $480
+VEC8(480, 0xc2ae0000) // -87: the least x of EXPSM8
+GLOBL avx2c<>(SB), RODATA|NOPTR, $512
 
 // Eight all-ones lanes then eight zero lanes: the 8 lanes starting at
 // element 8-k are the VMASKMOVPS mask for the first k elements.
@@ -150,60 +151,166 @@ expdone:
 	VZEROUPPER
 	RET
 
+// The softmax exponentials (expSumF32AVX2) keep their constants in
+// registers: Y6 log2e, Y7 1.5·2^23, Y8 ln2Hi, Y9 1.0 (whose bits are also
+// 127<<23, the exponent bias in place), Y10 1/2, Y11 m; Y12 and Y13 hold
+// the float64 sums and Y14 and Y15 are scratch.
+//
+// EXPSM8(x, n, p) is EXP8 for x in [-87, 0], the case of softmax (x = s - m
+// with m the maximum). Then n = round(x·log2e) lies in [-126, 0], so 2^n is
+// one normal float32 whose exponent field is the low bits of the rounding
+// sum x·log2e + 1.5·2^23 shifted into place, and p·2^n rounds once, exactly
+// as EXP8's two products do: the results are bitwise EXP8's, without the
+// clamps, the conversion and the second product.
+#define EXPSM8(x, n, p) \
+	VMOVAPS Y7, n; \
+	VFMADD231PS Y6, x, n; \
+	VSUBPS Y7, n, p; \
+	VFNMADD231PS Y8, p, x; \
+	VFNMADD231PS avx2c<>+160(SB), p, x; \
+	VPSLLD $23, n, n; \
+	VPADDD Y9, n, n; \
+	VMOVUPS avx2c<>+192(SB), p; \
+	VFMADD213PS avx2c<>+224(SB), x, p; \
+	VFMADD213PS avx2c<>+256(SB), x, p; \
+	VFMADD213PS avx2c<>+288(SB), x, p; \
+	VFMADD213PS avx2c<>+320(SB), x, p; \
+	VFMADD213PS Y10, x, p; \
+	VFMADD213PS Y9, x, p; \
+	VFMADD213PS Y9, x, p; \
+	VMULPS n, p, p
+
+// EXPANY8(x, n, p, t) is EXP8 with EXPSM8's registers, for any x: the
+// clamps are loaded into t (they must be registers, see EXP8_CONSTS) and
+// the exponent bias is added after the shift.
+#define EXPANY8(x, n, p, t) \
+	VMOVUPS avx2c<>+0(SB), t; \
+	VMAXPS x, t, x; \
+	VMOVUPS avx2c<>+32(SB), t; \
+	VMINPS x, t, x; \
+	VMOVAPS Y7, n; \
+	VFMADD231PS Y6, x, n; \
+	VSUBPS Y7, n, n; \
+	VFNMADD231PS Y8, n, x; \
+	VFNMADD231PS avx2c<>+160(SB), n, x; \
+	VMOVUPS avx2c<>+192(SB), p; \
+	VFMADD213PS avx2c<>+224(SB), x, p; \
+	VFMADD213PS avx2c<>+256(SB), x, p; \
+	VFMADD213PS avx2c<>+288(SB), x, p; \
+	VFMADD213PS avx2c<>+320(SB), x, p; \
+	VFMADD213PS Y10, x, p; \
+	VFMADD213PS Y9, x, p; \
+	VFMADD213PS Y9, x, p; \
+	VCVTPS2DQ n, n; \
+	VPSRAD $1, n, x; \
+	VPSUBD x, n, n; \
+	VPSLLD $23, x, x; \
+	VPSLLD $23, n, n; \
+	VPADDD Y9, x, x; \
+	VPADDD Y9, n, n; \
+	VMULPS x, p, p; \
+	VMULPS n, p, p
+
+// SUMPD8(p, px, a, ax, b) adds the 8 float32 lanes of p to the float64
+// sums Y12 (low four) and Y13 (high four); a and b are overwritten, ax and
+// px name the low halves of a and p.
+#define SUMPD8(p, px, a, ax, b) \
+	VCVTPS2PD px, a; \
+	VADDPD a, Y12, Y12; \
+	VEXTRACTF128 $1, p, ax; \
+	VCVTPS2PD ax, b; \
+	VADDPD b, Y13, Y13
+
 // func expSumF32AVX2(dst, src *float32, n int, m float32) float64
 // dst[i] = e^(src[i]-m); returns the sum of the dst[i], accumulated in
-// float64 lanes (Y4, Y5).
+// float64 lanes after adding the two halves of each block of 16 in float32
+// (one rounding of a sum of at most 2, which keeps the relative error of
+// the whole sum within 2^-24 and saves half of the conversions, the
+// slowest part of the loop). m must be at least every src[i] (callers pass the
+// maximum), so every x = src[i]-m is at most 0. Blocks of 16 whose x are
+// all at least -87 take EXPSM8; the others, and the last n%16 elements,
+// take EXPANY8. Both streams are prefetched a page ahead (see
+// expSumF32AVX512).
 TEXT ·expSumF32AVX2(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
-	VBROADCASTSS m+24(FP), Y3
-	EXP8_CONSTS
-	VXORPD Y4, Y4, Y4
-	VXORPD Y5, Y5, Y5
+	VBROADCASTSS m+24(FP), Y11
+	VMOVUPS avx2c<>+64(SB), Y6
+	VMOVUPS avx2c<>+96(SB), Y7
+	VMOVUPS avx2c<>+128(SB), Y8
+	VMOVUPS avx2c<>+384(SB), Y9
+	VMOVUPS avx2c<>+352(SB), Y10
+	VXORPD Y12, Y12, Y12
+	VXORPD Y13, Y13, Y13
 
-es8:
-	CMPQ CX, $8
-	JLT  estail
+es16:
+	CMPQ CX, $16
+	JLT  esrest
+	PREFETCHT0 4096(SI)
+	PREFETCHT0 4096(DI)
 	VMOVUPS (SI), Y0
-	VSUBPS Y3, Y0, Y0
-	EXP8(Y0, Y1, Y2)
+	VMOVUPS 32(SI), Y3
+	VSUBPS Y11, Y0, Y0
+	VSUBPS Y11, Y3, Y3
+
+	// A NaN compares false and takes EXPSM8, which returns NaN for it.
+	VMINPS Y0, Y3, Y14
+	VCMPPS $1, avx2c<>+480(SB), Y14, Y14
+	VMOVMSKPS Y14, AX
+	TESTL AX, AX
+	JNE   esany16
+	EXPSM8(Y0, Y1, Y2)
+	EXPSM8(Y3, Y4, Y5)
+	JMP esstore16
+
+esany16:
+	EXPANY8(Y0, Y1, Y2, Y14)
+	EXPANY8(Y3, Y4, Y5, Y14)
+
+esstore16:
 	VMOVUPS Y2, (DI)
-	VCVTPS2PD X2, Y0
-	VADDPD Y0, Y4, Y4
-	VEXTRACTF128 $1, Y2, X2
-	VCVTPS2PD X2, Y2
-	VADDPD Y2, Y5, Y5
+	VMOVUPS Y5, 32(DI)
+	VADDPS Y2, Y5, Y0
+	SUMPD8(Y0, X0, Y3, X3, Y4)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  es16
+
+	// The rest in blocks of 8, the last one masked (VMASKMOVPS; the
+	// masked-off lanes are cleared before they are added).
+esrest:
+	TESTQ CX, CX
+	JLE   esdone
+	MOVQ  CX, BX
+	CMPQ  BX, $8
+	JLE   esmask
+	MOVQ  $8, BX
+
+esmask:
+	MOVQ $8, AX
+	SUBQ BX, AX
+	LEAQ avx2mask<>(SB), DX
+	VMOVUPS (DX)(AX*4), Y15
+	VMASKMOVPS (SI), Y15, Y0
+	VSUBPS Y11, Y0, Y0
+	EXPANY8(Y0, Y1, Y2, Y14)
+	VMASKMOVPS Y2, Y15, (DI)
+	VANDPS Y15, Y2, Y2
+	SUMPD8(Y2, X2, Y0, X0, Y1)
 	ADDQ $32, SI
 	ADDQ $32, DI
 	SUBQ $8, CX
-	JMP  es8
-
-estail:
-	// Fold the accumulators first: the tail needs Y5 for its mask.
-	VADDPD Y5, Y4, Y4
-	TESTQ  CX, CX
-	JEQ    esdone
-	TAILMASK8(Y5)
-	VMASKMOVPS (SI), Y5, Y0
-	VSUBPS Y3, Y0, Y0
-	EXP8(Y0, Y1, Y2)
-	VMASKMOVPS Y2, Y5, (DI)
-
-	// The masked-off lanes hold e^(0-m), not zero: clear them before adding.
-	VANDPS Y5, Y2, Y2
-	VCVTPS2PD X2, Y0
-	VADDPD Y0, Y4, Y4
-	VEXTRACTF128 $1, Y2, X2
-	VCVTPS2PD X2, Y2
-	VADDPD Y2, Y4, Y4
+	JMP  esrest
 
 esdone:
-	VEXTRACTF128 $1, Y4, X5
-	VADDPD X5, X4, X4
-	VUNPCKHPD X4, X4, X5
-	VADDSD X5, X4, X4
-	VMOVSD X4, ret+32(FP)
+	VADDPD Y13, Y12, Y12
+	VEXTRACTF128 $1, Y12, X13
+	VADDPD X13, X12, X12
+	VUNPCKHPD X12, X12, X13
+	VADDSD X13, X12, X12
+	VMOVSD X12, ret+32(FP)
 	VZEROUPPER
 	RET
 

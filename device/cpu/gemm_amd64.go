@@ -115,22 +115,26 @@ func gemmAxpy[T float](y []T, alpha T, x []T) {
 }
 
 // packTranspose sets d[p*w+r] = src[base+r*stride+p] for r < rows and
-// p < kc. For float32 it transposes 16×16 blocks in AVX-512 registers, 16
-// rows at a time and the rest with the kernel for that many rows (which
-// stores through a mask).
+// p < kc. For float32 it transposes 16×16 blocks in AVX-512 registers (8×8
+// in AVX2 ones), 16 (8) rows at a time and the rest with the kernel for
+// that many rows, which stores only those.
 func packTranspose[T float](d []T, w int, src []T, base, stride, rows, kc int) {
-	if !hasAVX512 || unsafe.Sizeof(d[0]) != 4 || kc < 16 || rows < 1 {
+	block, kernels := 16, packTF32AVX512[:]
+	if !hasAVX512 {
+		block, kernels = 8, packTF32AVX2[:]
+	}
+	if !hasAVX2 || unsafe.Sizeof(d[0]) != 4 || kc < block || rows < 1 {
 		packTransposeGo(d, w, src, base, stride, rows, kc)
 		return
 	}
-	blocks := kc / 16
-	_ = src[base+(rows-1)*stride+16*blocks-1]
-	_ = d[(16*blocks-1)*w+rows-1]
-	for r := 0; r < rows; r += 16 {
-		n := min(16, rows-r)
-		packTF32AVX512[n-1]((*float32)(unsafe.Pointer(&d[r])), w, (*float32)(unsafe.Pointer(&src[base+r*stride])), stride, blocks)
+	blocks := kc / block
+	_ = src[base+(rows-1)*stride+block*blocks-1]
+	_ = d[(block*blocks-1)*w+rows-1]
+	for r := 0; r < rows; r += block {
+		n := min(block, rows-r)
+		kernels[n-1]((*float32)(unsafe.Pointer(&d[r])), w, (*float32)(unsafe.Pointer(&src[base+r*stride])), stride, blocks)
 	}
-	if done := 16 * blocks; done < kc {
+	if done := block * blocks; done < kc {
 		packTransposeGo(d[done*w:], w, src, base+done, stride, rows, kc-done)
 	}
 }

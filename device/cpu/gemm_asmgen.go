@@ -119,6 +119,18 @@ func main() {
 		fmt.Fprintf(&g, "\t%s,\n", n)
 	}
 	fmt.Fprintf(&g, "}\n")
+	names = names[:0]
+	for rows := 1; rows <= 8; rows++ {
+		genTransposeAVX2(&s, rows)
+		fmt.Fprintf(&g, "\n//go:noescape\nfunc packT%dF32AVX2(d *float32, dstride int, src *float32, sstride int, blocks int)\n", rows)
+		names = append(names, fmt.Sprintf("packT%dF32AVX2", rows))
+	}
+	fmt.Fprintf(&g, "\n// packTF32AVX2 are the AVX2 transposing packers: [r-1] takes r rows.\n")
+	fmt.Fprintf(&g, "var packTF32AVX2 = [8]func(d *float32, dstride int, src *float32, sstride int, blocks int){\n")
+	for _, n := range names {
+		fmt.Fprintf(&g, "\t%s,\n", n)
+	}
+	fmt.Fprintf(&g, "}\n")
 	for _, c := range []struct {
 		isa   string
 		bytes int
@@ -349,6 +361,106 @@ func genTranspose(w *bytes.Buffer, rows int) {
 	p("LEAQ (DI)(DX*4), DI")
 	for _, b := range bases {
 		p("ADDQ $64, %s", b)
+	}
+	p("DECQ CX")
+	p("JNZ loop")
+	fmt.Fprintf(w, "done:\n")
+	p("VZEROUPPER")
+	p("RET")
+}
+
+// genTransposeAVX2 writes packT<rows>F32AVX2(d, dstride, src, sstride,
+// blocks), genTranspose for AVX2: 8×8 blocks in ymm registers, rows <= 8.
+// AVX2 has no store masks, so the first rows elements of each result are
+// stored in pieces of 4, 2 and 1; a row of the panel is 24 bytes for the
+// 6-row kernel, and a full 32-byte store would run into the next panel,
+// which another thread may be packing.
+func genTransposeAVX2(w *bytes.Buffer, rows int) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	y := func(i int) string { return fmt.Sprintf("Y%d", i) }
+	x := func(i int) string { return fmt.Sprintf("X%d", i) }
+	fmt.Fprintf(w, "\n// func packT%dF32AVX2(d *float32, dstride int, src *float32, sstride int, blocks int)\n", rows)
+	fmt.Fprintf(w, "TEXT ·packT%dF32AVX2(SB), NOSPLIT, $0-40\n", rows)
+	p("MOVQ d+0(FP), DI")
+	p("MOVQ dstride+8(FP), DX")
+	p("SHLQ $2, DX")
+	p("MOVQ src+16(FP), SI")
+	p("MOVQ sstride+24(FP), R8")
+	p("SHLQ $2, R8")
+	p("MOVQ blocks+32(FP), CX")
+	p("LEAQ (R8)(R8*2), R9") // 3 rows
+	p("LEAQ (SI)(R8*4), R10") // row 4
+	p("LEAQ (DX)(DX*2), R13") // 3 output rows
+	// Registers of rows past rows hold whatever the stages left in them:
+	// they only reach lanes that are never stored.
+	p("TESTQ CX, CX")
+	p("JZ done")
+	fmt.Fprintf(w, "loop:\n")
+	bases := []string{"SI", "R10"}
+	idx := []string{"", "(R8*1)", "(R8*2)", "(R9*1)"}
+	for r := 0; r < rows; r++ {
+		p("VMOVUPS (%s)%s, %s", bases[r/4], idx[r%4], y(r))
+	}
+	// Stage 1: interleave the elements of row pairs.
+	for i := 0; i < 8; i += 2 {
+		p("VUNPCKLPS %s, %s, %s", y(i+1), y(i), y(8+i))
+		p("VUNPCKHPS %s, %s, %s", y(i+1), y(i), y(9+i))
+	}
+	// Stage 2: s[4g+c] holds rows 4g..4g+3 of columns c and c+4 in its
+	// two 128-bit lanes.
+	for g := 0; g < 2; g++ {
+		t := 8 + 4*g
+		p("VSHUFPS $0x44, %s, %s, %s", y(t+2), y(t), y(4*g+0))
+		p("VSHUFPS $0xEE, %s, %s, %s", y(t+2), y(t), y(4*g+1))
+		p("VSHUFPS $0x44, %s, %s, %s", y(t+3), y(t+1), y(4*g+2))
+		p("VSHUFPS $0xEE, %s, %s, %s", y(t+3), y(t+1), y(4*g+3))
+	}
+	// Stage 3: column c from the low lanes of s[c] and s[4+c], column c+4
+	// from their high lanes.
+	for c := 0; c < 4; c++ {
+		p("VPERM2F128 $0x20, %s, %s, %s", y(4+c), y(c), y(8+c))
+		p("VPERM2F128 $0x31, %s, %s, %s", y(4+c), y(c), y(12+c))
+	}
+	// Store the first rows elements of column j to output row j.
+	oidx := []string{"", "(DX*1)", "(DX*2)", "(R13*1)"}
+	for j := 0; j < 8; j++ {
+		if j == 4 {
+			p("LEAQ (DI)(DX*4), DI")
+		}
+		at := func(off int) string {
+			if off == 0 {
+				return "(DI)" + oidx[j%4]
+			}
+			return fmt.Sprintf("%d(DI)%s", off, oidx[j%4])
+		}
+		v := 8 + j
+		if rows == 8 {
+			p("VMOVUPS %s, %s", y(v), at(0))
+			continue
+		}
+		src, left, off := x(v), rows, 0
+		if left > 4 {
+			p("VMOVUPS %s, %s", x(v), at(0))
+			p("VEXTRACTF128 $1, %s, X0", y(v))
+			src, left, off = "X0", left-4, 16
+		}
+		if left == 4 {
+			p("VMOVUPS %s, %s", src, at(off))
+			continue
+		}
+		if left >= 2 {
+			p("VMOVLPS %s, %s", src, at(off))
+			left, off = left-2, off+8
+			if left == 1 {
+				p("VEXTRACTPS $2, %s, %s", src, at(off))
+			}
+			continue
+		}
+		p("VMOVSS %s, %s", src, at(off))
+	}
+	p("LEAQ (DI)(DX*4), DI")
+	for _, b := range bases {
+		p("ADDQ $32, %s", b)
 	}
 	p("DECQ CX")
 	p("JNZ loop")

@@ -177,6 +177,42 @@ var packTF32AVX512 = [16]func(d *float32, dstride int, src *float32, sstride int
 }
 
 //go:noescape
+func packT1F32AVX2(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT2F32AVX2(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT3F32AVX2(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT4F32AVX2(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT5F32AVX2(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT6F32AVX2(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT7F32AVX2(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+//go:noescape
+func packT8F32AVX2(d *float32, dstride int, src *float32, sstride int, blocks int)
+
+// packTF32AVX2 are the AVX2 transposing packers: [r-1] takes r rows.
+var packTF32AVX2 = [8]func(d *float32, dstride int, src *float32, sstride int, blocks int){
+	packT1F32AVX2,
+	packT2F32AVX2,
+	packT3F32AVX2,
+	packT4F32AVX2,
+	packT5F32AVX2,
+	packT6F32AVX2,
+	packT7F32AVX2,
+	packT8F32AVX2,
+}
+
+//go:noescape
 func packRows128AVX512(d, src *byte, sstride, rows int)
 
 //go:noescape

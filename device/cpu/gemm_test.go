@@ -401,7 +401,9 @@ func testVectorKernels[T float](t *testing.T, tol float64) {
 // TestPackers checks the packing routines with vector forms (packRows,
 // packTranspose) against their portable loops, over every row count the
 // transposing kernels cover, widths with and without padding, and k that
-// is and is not a multiple of the 16×16 blocks.
+// is and is not a multiple of the 16×16 (AVX2: 8×8) blocks. Guard elements
+// past each panel must stay untouched. The AVX2 transposers are checked on
+// AVX-512 machines too.
 func TestPackers(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	src := make([]float32, 40*700)
@@ -412,16 +414,19 @@ func TestPackers(t *testing.T) {
 	for i, v := range src {
 		src64[i] = float64(v)
 	}
+	if hasAVX512 {
+		t.Run("avx2-transpose", func(t *testing.T) {
+			hasAVX512 = false
+			defer func() { hasAVX512 = true }()
+			checkPackTranspose(t, src)
+		})
+	}
+	checkPackTranspose(t, src)
 	for rows := 1; rows <= 35; rows++ {
 		for _, kc := range []int{1, 15, 16, 37, 64} {
 			for _, w := range []int{rows, rows + 3} {
-				stride := 700 - rows
-				want, got := make([]float32, kc*w), make([]float32, kc*w)
-				packTransposeGo(want, w, src, 5, stride, rows, kc)
-				packTranspose(got, w, src, 5, stride, rows, kc)
-				require.Equal(t, want, got, "transpose rows=%d kc=%d w=%d", rows, kc, w)
 				// Rows of the transposed shape: kc rows of `rows` elements.
-				want, got = make([]float32, kc*w), make([]float32, kc*w)
+				want, got := make([]float32, kc*w), make([]float32, kc*w)
 				packRowsGo(want, w, src, 3, rows+7, rows, kc)
 				packRows(got, w, src, 3, rows+7, rows, kc)
 				require.Equal(t, want, got, "rows cols=%d kc=%d w=%d", rows, kc, w)
@@ -429,6 +434,26 @@ func TestPackers(t *testing.T) {
 				packRowsGo(want64, w, src64, 3, rows+7, rows, kc)
 				packRows(got64, w, src64, 3, rows+7, rows, kc)
 				require.Equal(t, want64, got64, "rows float64 cols=%d kc=%d w=%d", rows, kc, w)
+			}
+		}
+	}
+}
+
+// checkPackTranspose compares packTranspose with packTransposeGo (see
+// TestPackers).
+func checkPackTranspose(t *testing.T, src []float32) {
+	const guard = 17
+	for rows := 1; rows <= 35; rows++ {
+		for _, kc := range []int{1, 7, 8, 9, 15, 16, 37, 64} {
+			for _, w := range []int{rows, rows + 3} {
+				stride := 700 - rows
+				want, got := make([]float32, kc*w+guard), make([]float32, kc*w+guard)
+				for i := kc * w; i < len(want); i++ {
+					want[i], got[i] = -7, -7
+				}
+				packTransposeGo(want[:kc*w], w, src, 5, stride, rows, kc)
+				packTranspose(got[:kc*w], w, src, 5, stride, rows, kc)
+				require.Equal(t, want, got, "transpose rows=%d kc=%d w=%d", rows, kc, w)
 			}
 		}
 	}

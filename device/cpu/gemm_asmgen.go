@@ -388,7 +388,7 @@ func genTransposeAVX2(w *bytes.Buffer, rows int) {
 	p("MOVQ sstride+24(FP), R8")
 	p("SHLQ $2, R8")
 	p("MOVQ blocks+32(FP), CX")
-	p("LEAQ (R8)(R8*2), R9") // 3 rows
+	p("LEAQ (R8)(R8*2), R9")  // 3 rows
 	p("LEAQ (SI)(R8*4), R10") // row 4
 	p("LEAQ (DX)(DX*2), R13") // 3 output rows
 	// Registers of rows past rows hold whatever the stages left in them:

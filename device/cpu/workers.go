@@ -144,8 +144,14 @@ func (p *workerPool) poll(seen uint64) bool {
 }
 
 // pollFor calls ready until it reports true or workerPoll has passed, and
-// returns its last answer. It yields the processor between looks, so that
-// a polling thread never keeps another goroutine from running.
+// returns its last answer. Between looks it yields the processor, first
+// to the program's other goroutines, then to other threads of the
+// machine (osYield): when other programs want the CPUs too, a thread
+// that only polled would spend whole time slices waiting for a thread
+// that is itself waiting for a CPU. Two training runs side by side on two
+// cores each trained at 26k samples/s with plain polling, 30k without
+// polling and 32k with the yield; alone, 48k with either kind of polling
+// and 37k without.
 func pollFor(ready func() bool) bool {
 	deadline := time.Now().Add(workerPoll)
 	for i := 0; ; i++ {
@@ -157,6 +163,7 @@ func pollFor(ready func() bool) bool {
 				return false
 			}
 			runtime.Gosched()
+			osYield()
 		}
 	}
 }

@@ -1,10 +1,12 @@
 package cpu
 
 import (
+	"container/list"
 	"math/bits"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nabla-go/nabla/device"
 )
@@ -29,8 +31,15 @@ const (
 	// hostCacheMin is the size in bytes from which buffers are recycled;
 	// smaller ones are cheap to allocate and zero.
 	hostCacheMin = 64 << 10
-	// hostCacheLimit bounds the bytes of unused memory kept for reuse.
+	// hostCacheLimit bounds the bytes of unused memory kept for reuse. When
+	// a buffer comes back to a full cache, the memory released longest ago
+	// makes room for it: a program that moves on to other shapes (a
+	// training loop at a new batch size, evaluation after training) would
+	// otherwise find the cache full of the old shapes and allocate afresh.
 	hostCacheLimit = 1 << 30
+	// hostCacheIdle is how long unused memory stays in the cache before it
+	// is left to the garbage collector, which returns it to the OS.
+	hostCacheIdle = 10 * time.Second
 	// hostGCBytes is how many bytes of large buffers must have been handed
 	// out since the last garbage collection that the cache started before
 	// a miss starts another. Memory taken from the cache does not grow the
@@ -46,6 +55,8 @@ type hostClass struct {
 	n  int
 }
 
+func (c hostClass) bytes() int64 { return int64(c.n * c.dt.Size()) }
+
 // hostLease is the part of a recycled buffer that its cleanup sees: the
 // full-capacity slice, and whether the slice has escaped through Data.
 type hostLease struct {
@@ -54,15 +65,34 @@ type hostLease struct {
 	escaped atomic.Bool
 }
 
-type hostCache struct {
-	hits, misses, released, dropped atomic.Int64
-	mu                              sync.Mutex
-	free                            map[hostClass][]any
-	cached                          int64 // bytes in free
-	sinceGC                         atomic.Int64
+// hostEntry is a slice waiting in the cache.
+type hostEntry struct {
+	class    hostClass
+	data     any
+	released time.Time // when it came back
+	elem     *list.Element
 }
 
-var cpuCache = &hostCache{free: map[hostClass][]any{}}
+type hostCache struct {
+	hits, misses, released, dropped, evicted atomic.Int64
+	sinceGC                                  atomic.Int64
+
+	limit int64         // see hostCacheLimit
+	idle  time.Duration // see hostCacheIdle
+	now   func() time.Time
+
+	mu     sync.Mutex
+	free   map[hostClass][]*hostEntry // per class, oldest first
+	lru    list.List                  // every entry, oldest first
+	cached int64                      // bytes in free
+	timer  *time.Timer                // expires idle entries; nil when none is set
+}
+
+func newHostCache(limit int64, idle time.Duration) *hostCache {
+	return &hostCache{limit: limit, idle: idle, now: time.Now, free: map[hostClass][]*hostEntry{}}
+}
+
+var cpuCache = newHostCache(hostCacheLimit, hostCacheIdle)
 
 // hostClassSize rounds n up to its size class: eight classes per power of
 // two, so that at most an eighth of a buffer is unused.
@@ -92,43 +122,87 @@ func (h *hostCache) alloc(dt device.DType, n int) *cpuBuffer {
 	}
 	cb := &cpuBuffer{dt: dt, data: sliceHost(lease.data, n), lease: lease}
 	runtime.AddCleanup(cb, h.release, lease)
-	if h.sinceGC.Add(int64(class.n*size)) > hostGCBytes {
+	if h.sinceGC.Add(class.bytes()) > hostGCBytes {
 		h.sinceGC.Store(0)
 		go runtime.GC()
 	}
 	return cb
 }
 
+// get takes the most recently released slice of class c, or returns nil.
 func (h *hostCache) get(c hostClass) any {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	list := h.free[c]
-	if len(list) == 0 {
+	stack := h.free[c]
+	if len(stack) == 0 {
 		return nil
 	}
-	s := list[len(list)-1]
-	list[len(list)-1] = nil
-	h.free[c] = list[:len(list)-1]
-	h.cached -= int64(c.n * c.dt.Size())
-	return s
+	e := stack[len(stack)-1]
+	stack[len(stack)-1] = nil
+	h.free[c] = stack[:len(stack)-1]
+	h.lru.Remove(e.elem)
+	h.cached -= c.bytes()
+	return e.data
 }
 
 // release is the cleanup of a recycled buffer: its memory goes back to the
-// cache unless the slice escaped or the cache is full.
+// cache unless the slice escaped or is larger than the whole cache.
 func (h *hostCache) release(l *hostLease) {
 	if l.escaped.Load() {
 		return
 	}
-	bytes := int64(l.class.n * l.class.dt.Size())
+	bytes := l.class.bytes()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.cached+bytes > hostCacheLimit {
+	if bytes > h.limit {
 		h.dropped.Add(1)
 		return
 	}
-	h.released.Add(1)
-	h.free[l.class] = append(h.free[l.class], l.data)
+	for h.cached+bytes > h.limit {
+		h.evictOldest()
+	}
+	e := &hostEntry{class: l.class, data: l.data, released: h.now()}
+	e.elem = h.lru.PushBack(e)
+	h.free[l.class] = append(h.free[l.class], e)
 	h.cached += bytes
+	h.released.Add(1)
+	if h.timer == nil {
+		h.timer = time.AfterFunc(h.idle, h.expire)
+	}
+}
+
+// expire drops the entries that have waited longer than h.idle and sets
+// the timer again for the oldest of the others.
+func (h *hostCache) expire() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.timer = nil
+	now := h.now()
+	for h.lru.Len() > 0 {
+		wait := h.idle - now.Sub(h.lru.Front().Value.(*hostEntry).released)
+		if wait > 0 {
+			h.timer = time.AfterFunc(wait, h.expire)
+			return
+		}
+		h.evictOldest()
+	}
+}
+
+// evictOldest leaves the entry released longest ago to the garbage
+// collector.
+func (h *hostCache) evictOldest() {
+	e := h.lru.Remove(h.lru.Front()).(*hostEntry)
+	// It is also the oldest of its class.
+	stack := h.free[e.class]
+	copy(stack, stack[1:])
+	stack[len(stack)-1] = nil
+	if stack = stack[:len(stack)-1]; len(stack) == 0 {
+		delete(h.free, e.class)
+	} else {
+		h.free[e.class] = stack
+	}
+	h.cached -= e.class.bytes()
+	h.evicted.Add(1)
 }
 
 // makeHost returns a new slice of n elements of dt.

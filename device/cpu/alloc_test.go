@@ -102,3 +102,65 @@ func TestHostCacheLeavesSmallAndWrappedBuffers(t *testing.T) {
 		require.Equal(t, dt, b.DType())
 	}
 }
+
+// leaseOf returns a lease of class c, as alloc makes for a miss.
+func leaseOf(c hostClass) *hostLease {
+	return &hostLease{class: c, data: makeHost(c.dt, c.n)}
+}
+
+func TestHostCacheEvictsOldestForRoom(t *testing.T) {
+	a := hostClass{device.Float32, 1 << 16} // 256 KiB
+	b := hostClass{device.Float32, 1 << 17} // 512 KiB
+	h := newHostCache(a.bytes()*3, time.Hour)
+	old := leaseOf(a)
+	h.release(old)
+	h.release(leaseOf(a))
+	h.release(leaseOf(a))
+	require.Equal(t, 3*a.bytes(), h.cached)
+
+	// A buffer of another class comes back to the full cache: the two
+	// released longest ago make room.
+	h.release(leaseOf(b))
+	require.Equal(t, int64(2), h.evicted.Load())
+	require.Equal(t, a.bytes()+b.bytes(), h.cached)
+	require.NotNil(t, h.get(b))
+	got := h.get(a)
+	require.NotNil(t, got)
+	require.NotSame(t, &old.data.([]float32)[0], &got.([]float32)[0], "the oldest went first")
+	require.Nil(t, h.get(a))
+	require.Zero(t, h.cached)
+	require.Zero(t, h.lru.Len())
+
+	// Larger than the whole cache: not kept, nothing evicted.
+	h.release(leaseOf(a))
+	h.release(leaseOf(hostClass{device.Float32, 1 << 20}))
+	require.Equal(t, int64(1), h.dropped.Load())
+	require.Equal(t, a.bytes(), h.cached)
+}
+
+func TestHostCacheExpiresIdleMemory(t *testing.T) {
+	a := hostClass{device.Float64, 1 << 14}
+	h := newHostCache(1<<30, 30*time.Millisecond)
+	h.release(leaseOf(a))
+	h.release(leaseOf(a))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		h.mu.Lock()
+		cached, timer := h.cached, h.timer
+		h.mu.Unlock()
+		if cached == 0 {
+			require.Nil(t, timer, "no timer left once the cache is empty")
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "idle memory was never dropped")
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.Equal(t, int64(2), h.evicted.Load())
+	require.Nil(t, h.get(a))
+
+	// Memory taken again in time is not dropped.
+	h.release(leaseOf(a))
+	require.NotNil(t, h.get(a))
+	time.Sleep(60 * time.Millisecond)
+	require.Equal(t, int64(2), h.evicted.Load())
+}

@@ -79,7 +79,6 @@ type hostCache struct {
 
 	limit int64         // see hostCacheLimit
 	idle  time.Duration // see hostCacheIdle
-	now   func() time.Time
 
 	mu     sync.Mutex
 	free   map[hostClass][]*hostEntry // per class, oldest first
@@ -89,7 +88,7 @@ type hostCache struct {
 }
 
 func newHostCache(limit int64, idle time.Duration) *hostCache {
-	return &hostCache{limit: limit, idle: idle, now: time.Now, free: map[hostClass][]*hostEntry{}}
+	return &hostCache{limit: limit, idle: idle, free: map[hostClass][]*hostEntry{}}
 }
 
 var cpuCache = newHostCache(hostCacheLimit, hostCacheIdle)
@@ -161,7 +160,7 @@ func (h *hostCache) release(l *hostLease) {
 	for h.cached+bytes > h.limit {
 		h.evictOldest()
 	}
-	e := &hostEntry{class: l.class, data: l.data, released: h.now()}
+	e := &hostEntry{class: l.class, data: l.data, released: time.Now()}
 	e.elem = h.lru.PushBack(e)
 	h.free[l.class] = append(h.free[l.class], e)
 	h.cached += bytes
@@ -177,7 +176,7 @@ func (h *hostCache) expire() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.timer = nil
-	now := h.now()
+	now := time.Now()
 	for h.lru.Len() > 0 {
 		wait := h.idle - now.Sub(h.lru.Front().Value.(*hostEntry).released)
 		if wait > 0 {

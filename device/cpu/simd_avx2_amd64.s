@@ -34,7 +34,6 @@ VEC8(288, 0x3d2aaaab) // 1/24
 VEC8(320, 0x3e2aaaab) // 1/6
 VEC8(352, 0x3f000000) // 1/2
 VEC8(384, 0x3f800000) // 1
-VEC8(416, 0x0000007f) // 127: float32 exponent bias (an integer)
 VEC8(448, 0xff800000) // -Inf
 VEC8(480, 0xc2ae0000) // -87: the least x of EXPSM8
 GLOBL avx2c<>(SB), RODATA|NOPTR, $512
@@ -59,103 +58,61 @@ GLOBL avx2mask<>(SB), RODATA|NOPTR, $64
 	LEAQ avx2mask<>(SB), DX; \
 	VMOVUPS (DX)(AX*4), m
 
-// The constants EXP8 keeps in registers: the clamps must be registers so
-// that a NaN x is the second source of VMAXPS/VMINPS and passes through;
-// the others are the ones used most. 1/5040, 1/720, 1/120 and 1/24 are
-// read from memory, which leaves Y0-Y5 free.
-#define EXP8_CONSTS \
-	VMOVUPS avx2c<>+0(SB), Y6; \
-	VMOVUPS avx2c<>+32(SB), Y7; \
-	VMOVUPS avx2c<>+64(SB), Y8; \
-	VMOVUPS avx2c<>+96(SB), Y9; \
-	VMOVUPS avx2c<>+128(SB), Y10; \
-	VMOVUPS avx2c<>+160(SB), Y11; \
-	VMOVUPS avx2c<>+384(SB), Y12; \
-	VMOVUPS avx2c<>+352(SB), Y13; \
-	VMOVUPS avx2c<>+320(SB), Y14; \
-	VMOVUPS avx2c<>+416(SB), Y15
+// The exponential kernels keep their most used constants in registers
+// (EXP_CONSTS): Y6 log2e, Y7 1.5·2^23, Y8 ln2Hi, Y9 1.0 (whose bits are
+// also 127<<23, the exponent bias in place), Y10 1/2. Y0-Y5 and Y11-Y15
+// are the kernels' own.
+#define EXP_CONSTS \
+	VMOVUPS avx2c<>+64(SB), Y6; \
+	VMOVUPS avx2c<>+96(SB), Y7; \
+	VMOVUPS avx2c<>+128(SB), Y8; \
+	VMOVUPS avx2c<>+384(SB), Y9; \
+	VMOVUPS avx2c<>+352(SB), Y10
 
-// EXP8(x, n, p): p = e^x, computed as in expf and the AVX-512 EXP: clamp x
-// to [-104, 89], n = round(x·log2e), r = x − n·ln2 (hi and lo), Taylor
-// polynomial of degree 7 by Horner with FMA. AVX2 has no VSCALEFPS, so p is
-// scaled by 2^n as expf does, with two exact powers of two 2^h and 2^(n-h),
-// h = n>>1: n reaches -150 and 128, beyond one float32 exponent, and the
-// first product stays normal so only the second rounds. x and n are
-// overwritten.
-#define EXP8(x, n, p) \
-	VMAXPS x, Y6, x; \
-	VMINPS x, Y7, x; \
-	VMOVAPS Y9, n; \
-	VFMADD231PS Y8, x, n; \
-	VSUBPS Y9, n, n; \
-	VFNMADD231PS Y10, n, x; \
-	VFNMADD231PS Y11, n, x; \
+// EXPPOLY8(r, p) sets p to the Taylor polynomial of degree 7 of e^r by
+// Horner with FMA.
+#define EXPPOLY8(r, p) \
 	VMOVUPS avx2c<>+192(SB), p; \
-	VFMADD213PS avx2c<>+224(SB), x, p; \
-	VFMADD213PS avx2c<>+256(SB), x, p; \
-	VFMADD213PS avx2c<>+288(SB), x, p; \
-	VFMADD213PS Y14, x, p; \
-	VFMADD213PS Y13, x, p; \
-	VFMADD213PS Y12, x, p; \
-	VFMADD213PS Y12, x, p; \
+	VFMADD213PS avx2c<>+224(SB), r, p; \
+	VFMADD213PS avx2c<>+256(SB), r, p; \
+	VFMADD213PS avx2c<>+288(SB), r, p; \
+	VFMADD213PS avx2c<>+320(SB), r, p; \
+	VFMADD213PS Y10, r, p; \
+	VFMADD213PS Y9, r, p; \
+	VFMADD213PS Y9, r, p
+
+// EXP_CLAMPS(lo, hi) loads EXP8's clamps -104 and 89. They must be
+// registers, so that a NaN x is the second source of VMAXPS/VMINPS and
+// passes through.
+#define EXP_CLAMPS(lo, hi) \
+	VMOVUPS avx2c<>+0(SB), lo; \
+	VMOVUPS avx2c<>+32(SB), hi
+
+// EXP8(x, n, p, lo, hi): p = e^x, computed as in expf and the AVX-512
+// EXP: clamp x to [lo, hi] (EXP_CLAMPS), n = round(x·log2e), r = x −
+// n·ln2 (in two parts, ln2Hi and ln2Lo), EXPPOLY8. AVX2 has no VSCALEFPS, so p is scaled by
+// 2^n as expf does, with two exact powers of two 2^h and 2^(n-h), h =
+// n>>1: n reaches -150 and 128, beyond one float32 exponent, and the first
+// product stays normal so only the second rounds. x and n are overwritten.
+#define EXP8(x, n, p, lo, hi) \
+	VMAXPS x, lo, x; \
+	VMINPS x, hi, x; \
+	VMOVAPS Y7, n; \
+	VFMADD231PS Y6, x, n; \
+	VSUBPS Y7, n, n; \
+	VFNMADD231PS Y8, n, x; \
+	VFNMADD231PS avx2c<>+160(SB), n, x; \
+	EXPPOLY8(x, p); \
 	VCVTPS2DQ n, n; \
 	VPSRAD $1, n, x; \
 	VPSUBD x, n, n; \
-	VPADDD Y15, x, x; \
-	VPADDD Y15, n, n; \
 	VPSLLD $23, x, x; \
 	VPSLLD $23, n, n; \
+	VPADDD Y9, x, x; \
+	VPADDD Y9, n, n; \
 	VMULPS x, p, p; \
 	VMULPS n, p, p
 
-// func expF32AVX2(dst, src *float32, n int)
-TEXT ·expF32AVX2(SB), NOSPLIT, $0-24
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), CX
-	EXP8_CONSTS
-
-exp16:
-	CMPQ CX, $16
-	JLT  exp8
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y3
-	EXP8(Y0, Y1, Y2)
-	EXP8(Y3, Y4, Y5)
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y5, 32(DI)
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $16, CX
-	JMP  exp16
-
-exp8:
-	CMPQ CX, $8
-	JLT  exptail
-	VMOVUPS (SI), Y0
-	EXP8(Y0, Y1, Y2)
-	VMOVUPS Y2, (DI)
-	ADDQ $32, SI
-	ADDQ $32, DI
-	SUBQ $8, CX
-
-exptail:
-	TESTQ CX, CX
-	JEQ   expdone
-	TAILMASK8(Y3)
-	VMASKMOVPS (SI), Y3, Y0
-	EXP8(Y0, Y1, Y2)
-	VMASKMOVPS Y2, Y3, (DI)
-
-expdone:
-	VZEROUPPER
-	RET
-
-// The softmax exponentials (expSumF32AVX2) keep their constants in
-// registers: Y6 log2e, Y7 1.5·2^23, Y8 ln2Hi, Y9 1.0 (whose bits are also
-// 127<<23, the exponent bias in place), Y10 1/2, Y11 m; Y12 and Y13 hold
-// the float64 sums and Y14 and Y15 are scratch.
-//
 // EXPSM8(x, n, p) is EXP8 for x in [-87, 0], the case of softmax (x = s - m
 // with m the maximum). Then n = round(x·log2e) lies in [-126, 0], so 2^n is
 // one normal float32 whose exponent field is the low bits of the rounding
@@ -170,46 +127,55 @@ expdone:
 	VFNMADD231PS avx2c<>+160(SB), p, x; \
 	VPSLLD $23, n, n; \
 	VPADDD Y9, n, n; \
-	VMOVUPS avx2c<>+192(SB), p; \
-	VFMADD213PS avx2c<>+224(SB), x, p; \
-	VFMADD213PS avx2c<>+256(SB), x, p; \
-	VFMADD213PS avx2c<>+288(SB), x, p; \
-	VFMADD213PS avx2c<>+320(SB), x, p; \
-	VFMADD213PS Y10, x, p; \
-	VFMADD213PS Y9, x, p; \
-	VFMADD213PS Y9, x, p; \
+	EXPPOLY8(x, p); \
 	VMULPS n, p, p
 
-// EXPANY8(x, n, p, t) is EXP8 with EXPSM8's registers, for any x: the
-// clamps are loaded into t (they must be registers, see EXP8_CONSTS) and
-// the exponent bias is added after the shift.
-#define EXPANY8(x, n, p, t) \
-	VMOVUPS avx2c<>+0(SB), t; \
-	VMAXPS x, t, x; \
-	VMOVUPS avx2c<>+32(SB), t; \
-	VMINPS x, t, x; \
-	VMOVAPS Y7, n; \
-	VFMADD231PS Y6, x, n; \
-	VSUBPS Y7, n, n; \
-	VFNMADD231PS Y8, n, x; \
-	VFNMADD231PS avx2c<>+160(SB), n, x; \
-	VMOVUPS avx2c<>+192(SB), p; \
-	VFMADD213PS avx2c<>+224(SB), x, p; \
-	VFMADD213PS avx2c<>+256(SB), x, p; \
-	VFMADD213PS avx2c<>+288(SB), x, p; \
-	VFMADD213PS avx2c<>+320(SB), x, p; \
-	VFMADD213PS Y10, x, p; \
-	VFMADD213PS Y9, x, p; \
-	VFMADD213PS Y9, x, p; \
-	VCVTPS2DQ n, n; \
-	VPSRAD $1, n, x; \
-	VPSUBD x, n, n; \
-	VPSLLD $23, x, x; \
-	VPSLLD $23, n, n; \
-	VPADDD Y9, x, x; \
-	VPADDD Y9, n, n; \
-	VMULPS x, p, p; \
-	VMULPS n, p, p
+// func expF32AVX2(dst, src *float32, n int)
+TEXT ·expF32AVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	EXP_CONSTS
+	EXP_CLAMPS(Y11, Y12)
+
+exp16:
+	CMPQ CX, $16
+	JLT  exp8
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y3
+	EXP8(Y0, Y1, Y2, Y11, Y12)
+	EXP8(Y3, Y4, Y5, Y11, Y12)
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP  exp16
+
+exp8:
+	CMPQ CX, $8
+	JLT  exptail
+	VMOVUPS (SI), Y0
+	EXP8(Y0, Y1, Y2, Y11, Y12)
+	VMOVUPS Y2, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+
+exptail:
+	TESTQ CX, CX
+	JEQ   expdone
+	TAILMASK8(Y3)
+	VMASKMOVPS (SI), Y3, Y0
+	EXP8(Y0, Y1, Y2, Y11, Y12)
+	VMASKMOVPS Y2, Y3, (DI)
+
+expdone:
+	VZEROUPPER
+	RET
+
+// expSumF32AVX2 keeps m in Y11 and the float64 sums in Y12 and Y13; Y14
+// and Y15 are scratch (and EXP8's clamps).
 
 // SUMPD8(p, px, a, ax, b) adds the 8 float32 lanes of p to the float64
 // sums Y12 (low four) and Y13 (high four); a and b are overwritten, ax and
@@ -229,18 +195,14 @@ expdone:
 // slowest part of the loop). m must be at least every src[i] (callers pass the
 // maximum), so every x = src[i]-m is at most 0. Blocks of 16 whose x are
 // all at least -87 take EXPSM8; the others, and the last n%16 elements,
-// take EXPANY8. Both streams are prefetched a page ahead (see
+// take EXP8. Both streams are prefetched a page ahead (see
 // expSumF32AVX512).
 TEXT ·expSumF32AVX2(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ n+16(FP), CX
 	VBROADCASTSS m+24(FP), Y11
-	VMOVUPS avx2c<>+64(SB), Y6
-	VMOVUPS avx2c<>+96(SB), Y7
-	VMOVUPS avx2c<>+128(SB), Y8
-	VMOVUPS avx2c<>+384(SB), Y9
-	VMOVUPS avx2c<>+352(SB), Y10
+	EXP_CONSTS
 	VXORPD Y12, Y12, Y12
 	VXORPD Y13, Y13, Y13
 
@@ -265,8 +227,9 @@ es16:
 	JMP esstore16
 
 esany16:
-	EXPANY8(Y0, Y1, Y2, Y14)
-	EXPANY8(Y3, Y4, Y5, Y14)
+	EXP_CLAMPS(Y14, Y15)
+	EXP8(Y0, Y1, Y2, Y14, Y15)
+	EXP8(Y3, Y4, Y5, Y14, Y15)
 
 esstore16:
 	VMOVUPS Y2, (DI)
@@ -295,7 +258,8 @@ esmask:
 	VMOVUPS (DX)(AX*4), Y15
 	VMASKMOVPS (SI), Y15, Y0
 	VSUBPS Y11, Y0, Y0
-	EXPANY8(Y0, Y1, Y2, Y14)
+	EXP_CLAMPS(Y3, Y4)
+	EXP8(Y0, Y1, Y2, Y3, Y4)
 	VMASKMOVPS Y2, Y15, (DI)
 	VANDPS Y15, Y2, Y2
 	SUMPD8(Y2, X2, Y0, X0, Y1)

@@ -283,15 +283,14 @@ func log2(n int) int {
 	return r
 }
 
-// genTranspose writes packT<rows>F32AVX512(d, dstride, src, sstride,
-// blocks), which sets d[p*dstride+r] = src[r*sstride+p] for r < rows and
-// p < 16*blocks: it loads 16 columns of each row, transposes the 16×16
-// block in registers and stores the first rows elements of each result.
-func genTranspose(w *bytes.Buffer, rows int) {
+// transposePrologue opens the transposing packer name(d, dstride, src,
+// sstride, blocks): DI = d, DX = dstride and R8 = sstride in bytes, SI =
+// src, CX = blocks, R9 = 3 source rows, R10 = source row 4, R13 = 3
+// output rows.
+func transposePrologue(w *bytes.Buffer, name string) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
-	z := func(i int) string { return fmt.Sprintf("Z%d", i) }
-	fmt.Fprintf(w, "\n// func packT%dF32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)\n", rows)
-	fmt.Fprintf(w, "TEXT ·packT%dF32AVX512(SB), NOSPLIT, $0-40\n", rows)
+	fmt.Fprintf(w, "\n// func %s(d *float32, dstride int, src *float32, sstride int, blocks int)\n", name)
+	fmt.Fprintf(w, "TEXT ·%s(SB), NOSPLIT, $0-40\n", name)
 	p("MOVQ d+0(FP), DI")
 	p("MOVQ dstride+8(FP), DX")
 	p("SHLQ $2, DX")
@@ -299,11 +298,21 @@ func genTranspose(w *bytes.Buffer, rows int) {
 	p("MOVQ sstride+24(FP), R8")
 	p("SHLQ $2, R8")
 	p("MOVQ blocks+32(FP), CX")
-	p("LEAQ (R8)(R8*2), R9")   // 3 rows
-	p("LEAQ (SI)(R8*4), R10")  // row 4
+	p("LEAQ (R8)(R8*2), R9")
+	p("LEAQ (SI)(R8*4), R10")
+	p("LEAQ (DX)(DX*2), R13")
+}
+
+// genTranspose writes packT<rows>F32AVX512(d, dstride, src, sstride,
+// blocks), which sets d[p*dstride+r] = src[r*sstride+p] for r < rows and
+// p < 16*blocks: it loads 16 columns of each row, transposes the 16×16
+// block in registers and stores the first rows elements of each result.
+func genTranspose(w *bytes.Buffer, rows int) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
+	z := func(i int) string { return fmt.Sprintf("Z%d", i) }
+	transposePrologue(w, fmt.Sprintf("packT%dF32AVX512", rows))
 	p("LEAQ (R10)(R8*4), R11") // row 8
 	p("LEAQ (R11)(R8*4), R12") // row 12
-	p("LEAQ (DX)(DX*2), R13")  // 3 output rows
 	if rows < 16 {
 		p("MOVQ $%d, AX", (1<<rows)-1)
 		p("KMOVW AX, K1")
@@ -379,18 +388,7 @@ func genTransposeAVX2(w *bytes.Buffer, rows int) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, "\t"+format+"\n", args...) }
 	y := func(i int) string { return fmt.Sprintf("Y%d", i) }
 	x := func(i int) string { return fmt.Sprintf("X%d", i) }
-	fmt.Fprintf(w, "\n// func packT%dF32AVX2(d *float32, dstride int, src *float32, sstride int, blocks int)\n", rows)
-	fmt.Fprintf(w, "TEXT ·packT%dF32AVX2(SB), NOSPLIT, $0-40\n", rows)
-	p("MOVQ d+0(FP), DI")
-	p("MOVQ dstride+8(FP), DX")
-	p("SHLQ $2, DX")
-	p("MOVQ src+16(FP), SI")
-	p("MOVQ sstride+24(FP), R8")
-	p("SHLQ $2, R8")
-	p("MOVQ blocks+32(FP), CX")
-	p("LEAQ (R8)(R8*2), R9")  // 3 rows
-	p("LEAQ (SI)(R8*4), R10") // row 4
-	p("LEAQ (DX)(DX*2), R13") // 3 output rows
+	transposePrologue(w, fmt.Sprintf("packT%dF32AVX2", rows))
 	// Registers of rows past rows hold whatever the stages left in them:
 	// they only reach lanes that are never stored.
 	p("TESTQ CX, CX")

@@ -107,30 +107,29 @@ func main() {
 		fmt.Fprintf(&table, "}\n")
 		g.Write(table.Bytes())
 	}
-	var names []string
-	for rows := 1; rows <= 16; rows++ {
-		genTranspose(&s, rows)
-		fmt.Fprintf(&g, "\n//go:noescape\nfunc packT%dF32AVX512(d *float32, dstride int, src *float32, sstride int, blocks int)\n", rows)
-		names = append(names, fmt.Sprintf("packT%dF32AVX512", rows))
+	for _, t := range []struct {
+		isa, doc string
+		rows     int
+		gen      func(*bytes.Buffer, int)
+	}{
+		{"AVX512", "the transposing packers", 16, genTranspose},
+		{"AVX2", "the AVX2 transposing packers", 8, genTransposeAVX2},
+	} {
+		const sig = "(d *float32, dstride int, src *float32, sstride int, blocks int)"
+		var names []string
+		for rows := 1; rows <= t.rows; rows++ {
+			t.gen(&s, rows)
+			name := fmt.Sprintf("packT%dF32%s", rows, t.isa)
+			fmt.Fprintf(&g, "\n//go:noescape\nfunc %s%s\n", name, sig)
+			names = append(names, name)
+		}
+		fmt.Fprintf(&g, "\n// packTF32%s are %s: [r-1] takes r rows.\n", t.isa, t.doc)
+		fmt.Fprintf(&g, "var packTF32%s = [%d]func%s{\n", t.isa, t.rows, sig)
+		for _, n := range names {
+			fmt.Fprintf(&g, "\t%s,\n", n)
+		}
+		fmt.Fprintf(&g, "}\n")
 	}
-	fmt.Fprintf(&g, "\n// packTF32AVX512 are the transposing packers: [r-1] takes r rows.\n")
-	fmt.Fprintf(&g, "var packTF32AVX512 = [16]func(d *float32, dstride int, src *float32, sstride int, blocks int){\n")
-	for _, n := range names {
-		fmt.Fprintf(&g, "\t%s,\n", n)
-	}
-	fmt.Fprintf(&g, "}\n")
-	names = names[:0]
-	for rows := 1; rows <= 8; rows++ {
-		genTransposeAVX2(&s, rows)
-		fmt.Fprintf(&g, "\n//go:noescape\nfunc packT%dF32AVX2(d *float32, dstride int, src *float32, sstride int, blocks int)\n", rows)
-		names = append(names, fmt.Sprintf("packT%dF32AVX2", rows))
-	}
-	fmt.Fprintf(&g, "\n// packTF32AVX2 are the AVX2 transposing packers: [r-1] takes r rows.\n")
-	fmt.Fprintf(&g, "var packTF32AVX2 = [8]func(d *float32, dstride int, src *float32, sstride int, blocks int){\n")
-	for _, n := range names {
-		fmt.Fprintf(&g, "\t%s,\n", n)
-	}
-	fmt.Fprintf(&g, "}\n")
 	for _, c := range []struct {
 		isa   string
 		bytes int

@@ -289,9 +289,15 @@ func (g *gemm[T]) packed(m, n, k int, a []T, ars, acs int, b []T, brs, bcs int, 
 						if !ok {
 							break
 						}
+						// Tasks go group by group: the threads work on
+						// the same panels of B at once, each with its
+						// own rows of A, and a thread's next task
+						// mostly keeps the group it has in L2. Chunk by
+						// chunk (threads sharing the rows of A, each with
+						// other panels of B) was 3-9% slower from 512 up.
 						t -= start
-						cg := int(t) % groups
-						u, part := int(t)/groups/parts, int(t)/groups%parts
+						cg := int(t) / (chunks * parts)
+						u, part := int(t)%(chunks*parts)/parts, int(t)%parts
 						i0 := u*cp*mr + part*pp*mr
 						rows := min(pp*mr, mclb-i0, (u+1)*cp*mr-i0)
 						if rows > 0 {

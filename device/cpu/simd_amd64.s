@@ -286,7 +286,8 @@ scdone:
 	RET
 
 // func logSoftmaxF32AVX512(dst, src *float32, n int, m float32, ls float64)
-// dst[i] = float32(float64(src[i]-m) - ls).
+// dst[i] = float32(float64(src[i]-m) - ls). The destination is prefetched
+// a page ahead, as in expSumF32AVX512 (whose source stream the rows share).
 TEXT ·logSoftmaxF32AVX512(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -296,6 +297,7 @@ TEXT ·logSoftmaxF32AVX512(SB), NOSPLIT, $0-40
 ls8:
 	CMPQ CX, $8
 	JLT lstail
+	PREFETCHT0 4096(DI)
 	VMOVUPS (SI), Y0
 	VSUBPS Y15, Y0, Y0
 	VCVTPS2PD Y0, Z1

@@ -391,7 +391,8 @@ scdone:
 	VINSERTF128 $1, bx, a, a
 
 // func logSoftmaxF32AVX2(dst, src *float32, n int, m float32, ls float64)
-// dst[i] = float32(float64(src[i]-m) - ls).
+// dst[i] = float32(float64(src[i]-m) - ls), the destination prefetched a
+// page ahead (see expSumF32AVX512).
 TEXT ·logSoftmaxF32AVX2(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
@@ -402,6 +403,7 @@ TEXT ·logSoftmaxF32AVX2(SB), NOSPLIT, $0-40
 ls8:
 	CMPQ CX, $8
 	JLT  lstail
+	PREFETCHT0 4096(DI)
 	VMOVUPS (SI), Y0
 	LOGSM8(Y0, X0, Y1, X1, Y2, X2)
 	VMOVUPS Y1, (DI)

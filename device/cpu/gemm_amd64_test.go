@@ -2,10 +2,7 @@
 
 package cpu
 
-import (
-	"math/rand/v2"
-	"testing"
-)
+import "testing"
 
 // TestPackTransposeAVX2 runs checkPackTranspose on the AVX2 transposers
 // where packTranspose would otherwise take the AVX-512 ones.
@@ -13,12 +10,7 @@ func TestPackTransposeAVX2(t *testing.T) {
 	if !hasAVX512 {
 		t.Skip("packTranspose uses the AVX2 transposers here: TestPackers checks them")
 	}
-	rng := rand.New(rand.NewPCG(11, 12))
-	src := make([]float32, 40*700)
-	for i := range src {
-		src[i] = rng.Float32()
-	}
 	hasAVX512 = false
 	defer func() { hasAVX512 = true }()
-	checkPackTranspose(t, src)
+	checkPackTranspose(t, packerSource())
 }

@@ -405,11 +405,7 @@ func testVectorKernels[T float](t *testing.T, tol float64) {
 // past each panel must stay untouched. (TestPackTransposeAVX2 checks the
 // AVX2 transposers on AVX-512 machines.)
 func TestPackers(t *testing.T) {
-	rng := rand.New(rand.NewPCG(9, 10))
-	src := make([]float32, 40*700)
-	for i := range src {
-		src[i] = rng.Float32()
-	}
+	src := packerSource()
 	src64 := make([]float64, len(src))
 	for i, v := range src {
 		src64[i] = float64(v)
@@ -430,6 +426,16 @@ func TestPackers(t *testing.T) {
 			}
 		}
 	}
+}
+
+// packerSource is the matrix the packer tests read: 40 rows of 700.
+func packerSource() []float32 {
+	rng := rand.New(rand.NewPCG(9, 10))
+	src := make([]float32, 40*700)
+	for i := range src {
+		src[i] = rng.Float32()
+	}
+	return src
 }
 
 // checkPackTranspose compares packTranspose with packTransposeGo (see
